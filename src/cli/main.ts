@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { Exit, UsageError } from './exit.js';
+import { READ_USAGE, runRead } from './read.js';
+
+const USAGE = `usage: outpost <command> [options]
+
+commands:
+  read      read captures or live traffic; write EVE flow and anomaly records
+  help      this help ("outpost <command> --help" for one command)
+
+See README.md and docs/cli.md.`;
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
+  read: { run: runRead, usage: READ_USAGE },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? Exit.USAGE : Exit.OK;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`outpost: unknown command "${name}"\n\n${USAGE}\n`);
+    return Exit.USAGE;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`outpost ${name}: ${err.message}\n\n${command.usage}\n`);
+      return Exit.USAGE;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`outpost: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

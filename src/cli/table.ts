@@ -1,0 +1,33 @@
+import type { AnomalyEvent, EveEvent, FlowEvent } from '../events/types.js';
+import { formatBytes } from './progress.js';
+
+/** One line per record for people: flows as they end, anomalies flagged with "!". */
+export function formatRecord(ev: EveEvent): string {
+  return ev.event_type === 'flow' ? formatFlow(ev) : formatAnomaly(ev);
+}
+
+export const TABLE_HEADER = `${'time'.padEnd(26)} ${'proto'.padEnd(9)} ${'client'.padEnd(40)}    ${'server'.padEnd(40)} ${'pkts'.padStart(7)} ${'bytes'.padStart(9)}  state/reason`;
+
+function endpoint(ip: string | undefined, port: number | undefined): string {
+  if (ip === undefined) return '-';
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  return port === undefined ? host : `${host}:${port}`;
+}
+
+function shortTime(ts: string): string {
+  return ts.replace('T', ' ').replace('+0000', '');
+}
+
+function formatFlow(ev: FlowEvent): string {
+  const f = ev.flow;
+  const pkts = f.pkts_toserver + f.pkts_toclient;
+  const bytes = f.bytes_toserver + f.bytes_toclient;
+  const state = ev.tcp !== undefined ? ev.tcp.state : f.state;
+  return `${shortTime(f.start).padEnd(26)} ${(ev.proto ?? '').padEnd(9)} ${endpoint(ev.src_ip, ev.src_port).padEnd(40)} -> ${endpoint(ev.dest_ip, ev.dest_port).padEnd(40)} ${String(pkts).padStart(7)} ${formatBytes(bytes).padStart(9)}  ${state}/${f.reason}`;
+}
+
+function formatAnomaly(ev: AnomalyEvent): string {
+  const where = ev.src_ip !== undefined ? ` ${endpoint(ev.src_ip, ev.src_port)} -> ${endpoint(ev.dest_ip, ev.dest_port)}` : '';
+  const frame = ev.pcap_cnt !== undefined ? ` (frame ${ev.pcap_cnt})` : '';
+  return `${shortTime(ev.timestamp).padEnd(26)} !  ${ev.anomaly.event}${where}${frame}`;
+}

@@ -1,0 +1,137 @@
+/**
+ * The EVE records Outpost writes. Each record type is defined once, here, with a doc comment
+ * on every field: docs/events.md is generated from this file (`npm run docs`), and a test fails
+ * when the two disagree. Field names and meanings follow Suricata's EVE format, so tools that
+ * read Suricata's eve.json (EveBox, Elastic, Splunk) read Outpost's.
+ */
+
+/** Fields every EVE record may carry. */
+export interface EveCommon {
+  /** When it happened, in packet time: ISO 8601 with microseconds and a UTC offset, e.g. `2004-04-21T10:00:00.123456+0000`. */
+  timestamp: string;
+  /** The kind of record: `flow`, `anomaly`, and later `alert`, `dns`, `scan`, ... */
+  event_type: string;
+  /** The flow the record belongs to, unique within a run (Suricata's 51-bit flow_id). */
+  flow_id?: number;
+  /** The capture interface, for live capture. */
+  in_iface?: string;
+  /** Frame number in the capture of the packet that produced the record (1-based). */
+  pcap_cnt?: number;
+  /** VLAN ids, outermost first. */
+  vlan?: number[];
+  /** Source address: the flow's client for flow records, the packet's sender otherwise. */
+  src_ip?: string;
+  /** Source port (TCP and UDP only). */
+  src_port?: number;
+  /** Destination address: the flow's server for flow records, the packet's receiver otherwise. */
+  dest_ip?: string;
+  /** Destination port (TCP and UDP only). */
+  dest_port?: number;
+  /** Transport protocol: `TCP`, `UDP`, `ICMP`, `IPv6-ICMP`, or the IP protocol number as text. */
+  proto?: string;
+  /** Application protocol of the flow, once known (`http`, `tls`, ...). */
+  app_proto?: string;
+  /** The sensor that produced the record. */
+  sensor_id?: string;
+  /** The sensor's sequence number for the record: with sensor_id, the record's identity across the network. */
+  seq?: number;
+}
+
+/** A finished flow: Suricata's `flow` record. */
+export interface FlowEvent extends EveCommon {
+  /** Always `flow`. */
+  event_type: 'flow';
+  /** ICMP: the type of the first client-to-server message. */
+  icmp_type?: number;
+  /** ICMP: the code of the first client-to-server message. */
+  icmp_code?: number;
+  /** ICMP: the type of the first server-to-client message. */
+  response_icmp_type?: number;
+  /** ICMP: the code of the first server-to-client message. */
+  response_icmp_code?: number;
+  /** Counters and times of the flow. */
+  flow: FlowRecord;
+  /** TCP flags and state, for TCP flows. */
+  tcp?: TcpRecord;
+}
+
+/** The `flow` object of a flow record. */
+export interface FlowRecord {
+  /** Packets from client to server (a reassembled IP datagram counts each of its fragments). */
+  pkts_toserver: number;
+  /** Packets from server to client. */
+  pkts_toclient: number;
+  /** Bytes on the wire from client to server, link header included (tshark's frame.len; Suricata counts captured bytes). */
+  bytes_toserver: number;
+  /** Bytes on the wire from server to client. */
+  bytes_toclient: number;
+  /** Time of the first packet. */
+  start: string;
+  /** Time of the last packet. */
+  end: string;
+  /** Whole seconds from start to end. */
+  age: number;
+  /** `new` (no reply or no handshake yet), `established`, or `closed` (TCP closed or reset). */
+  state: 'new' | 'established' | 'closed';
+  /** Why the record was written: `timeout`, `shutdown` (input ended), `forced` (evicted: flow table full), or `tcp_reuse` (a new SYN reused the tuple). */
+  reason: 'timeout' | 'shutdown' | 'forced' | 'tcp_reuse';
+  /** Whether any alert fired on the flow. */
+  alerted: boolean;
+}
+
+/** The `tcp` object of a TCP flow record. */
+export interface TcpRecord {
+  /** OR of all TCP flags seen, as two hex digits. */
+  tcp_flags: string;
+  /** OR of the flags seen from client to server, as two hex digits. */
+  tcp_flags_ts: string;
+  /** OR of the flags seen from server to client, as two hex digits. */
+  tcp_flags_tc: string;
+  /** A SYN was seen. */
+  syn?: true;
+  /** A FIN was seen. */
+  fin?: true;
+  /** A RST was seen. */
+  rst?: true;
+  /** A PSH was seen. */
+  psh?: true;
+  /** An ACK was seen. */
+  ack?: true;
+  /** An URG was seen. */
+  urg?: true;
+  /** An ECE was seen. */
+  ecn?: true;
+  /** A CWR was seen. */
+  cwr?: true;
+  /** TCP state at the end: `none`, `syn_sent`, `syn_recv`, `established`, `fin_wait1`, `fin_wait2`, `time_wait`, `last_ack`, `close_wait`, `closing` or `closed`. */
+  state: string;
+  /** The connection was picked up mid-way: no handshake was seen. */
+  midstream?: true;
+  /** Client-to-server data had a hole that was never filled. */
+  ts_gap?: true;
+  /** Server-to-client data had a hole that was never filled. */
+  tc_gap?: true;
+}
+
+/** Something malformed or evasive in the traffic: Suricata's `anomaly` record. */
+export interface AnomalyEvent extends EveCommon {
+  /** Always `anomaly`. */
+  event_type: 'anomaly';
+  /** What was wrong. */
+  anomaly: AnomalyRecord;
+}
+
+/** The `anomaly` object of an anomaly record. */
+export interface AnomalyRecord {
+  /** `decode` for a malformed header, `stream` for a TCP stream event. */
+  type: 'decode' | 'stream';
+  /** Suricata's event name, e.g. `decoder.ipv4.trunc_pkt` or `stream.reassembly_seq_gap`; rules match it with `decode-event:` and `stream-event:` minus the prefix. */
+  event: string;
+  /** For stream events: the direction, `to_server` or `to_client`. */
+  direction?: 'to_server' | 'to_client';
+  /** For gaps: the number of bytes missing. */
+  gap_bytes?: number;
+}
+
+/** Any record Outpost writes. */
+export type EveEvent = FlowEvent | AnomalyEvent;

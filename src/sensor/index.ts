@@ -1,0 +1,1 @@
+export { Pipeline, type PipelineOptions, type AnomalyCounts } from './pipeline.js';

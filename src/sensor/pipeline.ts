@@ -1,0 +1,130 @@
+import type { Frame } from '../capture/frame.js';
+import { Decoder } from '../decode/decoder.js';
+import type { DefragOptions } from '../decode/defrag.js';
+import { DECODE_EVENT_NAMES } from '../decode/events.js';
+import { Layer, Packet } from '../decode/packet.js';
+import { formatTimestamp } from '../events/time.js';
+import type { AnomalyEvent, EveCommon, EveEvent } from '../events/types.js';
+import { STREAM_EVENTS } from '../flow/events.js';
+import { TO_SERVER, type EndReasonValue, type Flow } from '../flow/flow.js';
+import { eveProto, flowEvent, flowHeader } from '../flow/record.js';
+import type { StreamSink } from '../flow/reassembly.js';
+import { FlowTable, type FlowTableOptions } from '../flow/table.js';
+import { wordsToString } from '../wire/address.js';
+
+export interface PipelineOptions {
+  flow?: FlowTableOptions;
+  defrag?: DefragOptions;
+  /** Which records to emit; all by default. */
+  emit?: { flow?: boolean; anomaly?: boolean };
+  /** Interface name for in_iface (live capture). */
+  iface?: string;
+}
+
+/** Anomaly records emitted, by event name ("decoder.ipv4.trunc_pkt", "stream.reassembly_seq_gap"). */
+export type AnomalyCounts = Map<string, number>;
+
+/**
+ * The sensor's packet path, as far as it goes today: frames are decoded, joined to flows and
+ * reassembled, and flow and anomaly records come out the other end. Each stage is its own
+ * room; this only wires them in order.
+ */
+export class Pipeline {
+  readonly decoder: Decoder;
+  readonly flows: FlowTable;
+  readonly anomalies: AnomalyCounts = new Map();
+  private readonly packet = new Packet();
+  private readonly emitFlows: boolean;
+  private readonly emitAnomalies: boolean;
+  private readonly iface: string | undefined;
+  /** Bytes of stream data delivered in order (both directions, all flows). */
+  streamBytes = 0;
+
+  constructor(
+    private readonly out: (event: EveEvent) => void,
+    options: PipelineOptions = {},
+  ) {
+    this.decoder = new Decoder(options.defrag);
+    this.emitFlows = options.emit?.flow ?? true;
+    this.emitAnomalies = options.emit?.anomaly ?? true;
+    this.iface = options.iface;
+    const stream: StreamSink<Flow> = {
+      data: (_flow, _dir, _buf, _off, len) => {
+        this.streamBytes += len;
+      },
+      gap: () => {},
+    };
+    this.flows = new FlowTable(
+      {
+        flowEnd: (flow, reason) => this.flowEnd(flow, reason),
+        streamEvent: (flow, dir, event) => this.streamEvent(flow, dir, event),
+        stream,
+      },
+      options.flow,
+    );
+  }
+
+  /** Handles one captured frame. Bound, so it can be handed to a capture reader as is. */
+  readonly frame = (frame: Frame): void => {
+    const p = this.packet;
+    this.decoder.decode(frame, p);
+    const flow = this.flows.process(p);
+    if (p.eventCount > 0) this.decodeEvents(p, flow);
+  };
+
+  /** Ends every flow: the input is over. */
+  finish(): void {
+    this.flows.flush();
+  }
+
+  private flowEnd(flow: Flow, reason: EndReasonValue): void {
+    if (!this.emitFlows) return;
+    const ev = flowEvent(flow, reason);
+    if (this.iface !== undefined) ev.in_iface = this.iface;
+    this.out(ev);
+  }
+
+  private streamEvent(flow: Flow, dir: number, event: number): void {
+    const spec = STREAM_EVENTS[event]!;
+    if (!spec.anomaly) return;
+    const name = `stream.${spec.name}`;
+    this.anomalies.set(name, (this.anomalies.get(name) ?? 0) + 1);
+    if (!this.emitAnomalies) return;
+    const ev = flowHeader(flow, 'anomaly', flow.lastSec, flow.lastNsec) as AnomalyEvent;
+    if (dir !== TO_SERVER) swapEndpoints(ev);
+    ev.anomaly = { type: 'stream', event: name, direction: dir === TO_SERVER ? 'to_server' : 'to_client' };
+    this.out(ev);
+  }
+
+  private decodeEvents(p: Packet, flow: Flow | null): void {
+    for (let i = 0, n = Math.min(p.eventCount, p.events.length); i < n; i++) {
+      const name = `decoder.${DECODE_EVENT_NAMES[p.events[i]!]!}`;
+      this.anomalies.set(name, (this.anomalies.get(name) ?? 0) + 1);
+      if (!this.emitAnomalies) continue;
+      const ev: EveCommon = { timestamp: formatTimestamp(p.tsSec, p.tsNsec), event_type: 'anomaly' };
+      if (flow !== null) ev.flow_id = flow.id;
+      if (this.iface !== undefined) ev.in_iface = this.iface;
+      ev.pcap_cnt = p.number;
+      if (p.vlanCount > 0) ev.vlan = p.vlanCount > 1 ? [p.vlan0, p.vlan1] : [p.vlan0];
+      if (p.ipVersion !== 0) {
+        ev.src_ip = wordsToString(p.addr, 0, p.ipVersion === 4);
+        if (p.layer === Layer.TRANSPORT && (p.proto === 6 || p.proto === 17)) ev.src_port = p.srcPort;
+        ev.dest_ip = wordsToString(p.addr, 4, p.ipVersion === 4);
+        if (p.layer === Layer.TRANSPORT && (p.proto === 6 || p.proto === 17)) ev.dest_port = p.dstPort;
+        if (p.proto >= 0) ev.proto = eveProto(p.proto);
+      }
+      (ev as AnomalyEvent).anomaly = { type: 'decode', event: name };
+      this.out(ev as AnomalyEvent);
+    }
+  }
+}
+
+function swapEndpoints(ev: EveCommon): void {
+  const { src_ip, src_port, dest_ip, dest_port } = ev;
+  delete ev.src_port;
+  delete ev.dest_port;
+  if (dest_ip !== undefined) ev.src_ip = dest_ip;
+  if (dest_port !== undefined) ev.src_port = dest_port;
+  if (src_ip !== undefined) ev.dest_ip = src_ip;
+  if (src_port !== undefined) ev.dest_port = src_port;
+}
