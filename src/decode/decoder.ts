@@ -69,9 +69,9 @@ export class Decoder {
     this.defrag.advance(frame.tsSec);
     decodeLink(p, frame.data, frame.offset, frame.offset + frame.caplen, frame.linktype, this.defrag);
     for (let i = 0, n = Math.min(p.eventCount, p.events.length); i < n; i++) c.events[p.events[i]!]!++;
-    if (p.ipVersion === 0) {
+    if (p.layer < Layer.NETWORK) {
       if (p.layer === Layer.NONE && p.eventCount === 0) c.unknownLinkType++;
-      else if (p.eventCount === 0) c.nonIp++;
+      else if (p.eventCount === 0 && p.ipVersion === 0) c.nonIp++;
       return;
     }
     if (p.fragmentHeld) return;

@@ -22,6 +22,11 @@ export function decodeIpv4(p: Packet, b: Uint8Array, off: number, end: number, d
     p.raise(DecodeEvent['ipv4.wrong_ip_version']);
     return;
   }
+  // Addresses first, so an anomaly about the rest of the header can say who sent it.
+  p.ipVersion = 4;
+  p.l3Off = off;
+  loadIpv4(b, off + 12, p.addr, 0);
+  loadIpv4(b, off + 16, p.addr, 4);
   const hlen = (b[off]! & 0x0f) * 4;
   if (hlen < 20) {
     p.raise(DecodeEvent['ipv4.hlen_too_small']);
@@ -45,15 +50,11 @@ export function decodeIpv4(p: Packet, b: Uint8Array, off: number, end: number, d
     }
     dgramEnd = end;
   }
-  p.ipVersion = 4;
-  p.l3Off = off;
   p.tos = b[off + 1]!;
   p.ipTotalLen = totalLen;
   p.ipId = u16be(b, off + 4);
   p.ipFlagsFrag = u16be(b, off + 6);
   p.ttl = b[off + 8]!;
-  loadIpv4(b, off + 12, p.addr, 0);
-  loadIpv4(b, off + 16, p.addr, 4);
   if (hlen > 20) decodeIpv4Options(p, b, off + 20, off + hlen);
   p.layer = Layer.NETWORK;
   const proto = b[off + 9]!;
@@ -115,6 +116,10 @@ export function decodeIpv6(p: Packet, b: Uint8Array, off: number, end: number, d
     p.raise(DecodeEvent['ipv6.wrong_ip_version']);
     return;
   }
+  p.ipVersion = 6;
+  p.l3Off = off;
+  loadIpv6(b, off + 8, p.addr, 0);
+  loadIpv6(b, off + 24, p.addr, 4);
   const plen = u16be(b, off + 4);
   let dgramEnd = off + 40 + plen;
   if (40 + plen > avail) {
@@ -124,15 +129,11 @@ export function decodeIpv6(p: Packet, b: Uint8Array, off: number, end: number, d
     }
     dgramEnd = end;
   }
-  p.ipVersion = 6;
-  p.l3Off = off;
   p.tos = (u16be(b, off) >>> 4) & 0xff;
   p.ipTotalLen = 40 + plen;
   p.ipId = 0;
   p.ipFlagsFrag = 0;
   p.ttl = b[off + 7]!;
-  loadIpv6(b, off + 8, p.addr, 0);
-  loadIpv6(b, off + 24, p.addr, 4);
   p.layer = Layer.NETWORK;
 
   let nh = b[off + 6]!;

@@ -54,7 +54,7 @@ export class Packet {
   etherType = 0;
 
   // --- network ---
-  /** 4 or 6; 0 when the frame carries no IP. */
+  /** 4 or 6 once an IP header was found (its addresses are then valid, even if the rest is malformed); 0 otherwise. */
   ipVersion = 0;
   l3Off = 0;
   /** Source address words 0..3 and destination words 4..7 (IPv4 held IPv4-mapped). */

@@ -104,6 +104,7 @@ export class TcpSession {
     if (stream.offsetOf(ack) < at + 1) return;
     if (this.state === TcpState.FIN_WAIT1 && finDir === TO_SERVER) this.state = TcpState.FIN_WAIT2;
     else if (finDir === this.lastFinDir && this.state === TcpState.CLOSING) this.state = TcpState.TIME_WAIT;
+    else if (finDir === this.lastFinDir && this.state === TcpState.TIME_WAIT) this.state = TcpState.CLOSED;
     else if (finDir === this.lastFinDir && this.state === TcpState.LAST_ACK) this.state = TcpState.CLOSED;
   }
 

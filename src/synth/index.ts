@@ -1,0 +1,3 @@
+export * from './headers.js';
+export * from './traffic.js';
+export { writeDemoCapture, dnsQuery } from './demo.js';
