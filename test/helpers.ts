@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+/** The repository root (tests run from dist/test/..., compiled). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The shared material beside the repository (../shared), or OUTPOST_SHARED. */
+export const sharedDir = resolve(process.env.OUTPOST_SHARED ?? join(repoRoot, '..', 'shared'));
+
+/** The compiled `outpost` command. */
+export const outpostBin = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+/**
+ * CI sets OUTPOST_REQUIRE=1: then a missing tool fails the test instead of skipping it, so a
+ * required check can never pass by being skipped.
+ */
+const required = process.env.OUTPOST_REQUIRE === '1';
+
+/**
+ * Path under ../shared, or null when the shared material is absent: the test is then skipped
+ * with a message saying so (the only skip the project allows for it).
+ */
+export function shared(t: TestContext, ...parts: string[]): string | null {
+  const p = join(sharedDir, ...parts);
+  if (existsSync(p)) return p;
+  t.skip(`${p} is absent (the shared material beside the repository)`);
+  return null;
+}
+
+/** True when a command is on PATH; otherwise skips the test (or fails it under OUTPOST_REQUIRE). */
+export function tool(t: TestContext, name: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    const why = `${name} is not installed`;
+    if (required) throw new Error(`required: ${why} (.ci/run installs it)`);
+    t.skip(why);
+    return false;
+  }
+}
+
+/** A fresh temporary directory, removed when the test ends. */
+export function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
