@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import type { ByteSource } from '../src/capture/source.js';
 
 /** The repository root (tests run from dist/test/..., compiled). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -49,4 +50,35 @@ export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A capture held in memory, as a byte source for readCapture. */
+export function bufferSource(name: string, bytes: Uint8Array, chunk = 1 << 20): ByteSource {
+  let pos = 0;
+  return {
+    name,
+    size: bytes.length,
+    get position() {
+      return pos;
+    },
+    read(buf, offset, length) {
+      const n = Math.min(length, bytes.length - pos, chunk);
+      buf.set(bytes.subarray(pos, pos + n), offset);
+      pos += n;
+      return Promise.resolve(n);
+    },
+    close() {},
+  };
+}
+
+/** A small seeded PRNG (mulberry32), so randomised tests replay exactly. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
