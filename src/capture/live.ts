@@ -19,18 +19,30 @@ export interface LiveOptions {
   tcpdump?: string;
   /** Bytes per packet to capture (-s); 262144 by default, as tcpdump's own. */
   snaplen?: number;
+  /** Called once when tcpdump says it is listening: the capture is running and its filter is set. */
+  onListening?: (message: string) => void;
 }
 
-/** Starts `tcpdump -U -w - -i IFACE [BPF]` and reads its standard output. */
+/** Starts `tcpdump -U --immediate-mode -w - -i IFACE [BPF]` and reads its standard output. */
 export function startLiveCapture(iface: string, bpf: string[], options: LiveOptions = {}): LiveCapture {
   const bin = options.tcpdump ?? 'tcpdump';
-  const args = ['-U', '-w', '-', '-n', '-s', String(options.snaplen ?? 262144), '-i', iface, ...bpf];
+  // --immediate-mode: without it the kernel hands packets over in blocks up to a second late,
+  // and the packets of the last second are lost when tcpdump is stopped.
+  const args = ['-U', '--immediate-mode', '-w', '-', '-n', '-s', String(options.snaplen ?? 262144), '-i', iface, ...bpf];
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const name = `tcpdump -i ${iface}`;
   let stderr = '';
+  let listening = false;
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => {
     if (stderr.length < 8192) stderr += s;
+    if (!listening && options.onListening !== undefined) {
+      const line = /^tcpdump: (listening on [^\n]*)/m.exec(stderr);
+      if (line !== null) {
+        listening = true;
+        options.onListening(line[1]!);
+      }
+    }
   });
   let stopping = false;
   const done = new Promise<void>((resolve, reject) => {
@@ -59,7 +71,8 @@ export function startLiveCapture(iface: string, bpf: string[], options: LiveOpti
   };
 }
 
-function explainTcpdumpFailure(stderr: string, code: number | null): string {
+/** Turns tcpdump's standard error and exit code into one line that says what to do. */
+export function explainTcpdumpFailure(stderr: string, code: number | null): string {
   const text = stderr.trim().split('\n').filter((l) => !/^tcpdump: (listening|verbose)/.test(l)).join(' ').trim();
   if (/permission|not permitted/i.test(text)) {
     return `tcpdump lacks permission to capture (${text}). Run as root, or grant the capability: setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)`;

@@ -85,8 +85,9 @@ export class PcapParser implements CaptureParser {
       return false;
     }
     const snaplen = le ? u32le(buf, p + 16) : u32be(buf, p + 16);
-    // The top bits of the link type field carry FCS information (pcap-savefile(5)); the type is the low 28 bits.
-    const network = (le ? u32le(buf, p + 20) : u32be(buf, p + 20)) & 0x0fffffff;
+    // The link type is the low 16 bits; above it sit the FCS length (top 4 bits) and the
+    // bit that says it is present (0x04000000), as libpcap's LT_LINKTYPE() reads it.
+    const network = (le ? u32le(buf, p + 20) : u32be(buf, p + 20)) & 0xffff;
     this.linktype = normalizeLinkType(network);
     this.linktypes.add(this.linktype);
     this.maxCaplen = Math.min(MAX_RECORD_BYTES, Math.max(MAX_SNAPLEN, snaplen));

@@ -36,6 +36,14 @@ const WINDOW_BYTES = 4 * 1024 * 1024;
  * returned in the summary after everything before it has been delivered.
  */
 export async function readCapture(source: ByteSource, sink: FrameSink, options: ReadOptions = {}): Promise<CaptureSummary> {
+  try {
+    return await readAll(source, sink, options);
+  } finally {
+    source.close();
+  }
+}
+
+async function readAll(source: ByteSource, sink: FrameSink, options: ReadOptions): Promise<CaptureSummary> {
   let window = new Uint8Array(WINDOW_BYTES);
   let have = 0;
   let fileOffset = 0; // file offset of window[0]
@@ -51,7 +59,12 @@ export async function readCapture(source: ByteSource, sink: FrameSink, options: 
   let damage: CaptureDamage | null = null;
 
   for (;;) {
-    if (options.signal?.aborted === true) break;
+    if (options.signal !== undefined) {
+      // A file is read with synchronous reads that never give the event loop a turn, so a
+      // SIGINT handler could not run (and abort) until the end: give it a turn per read.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (options.signal.aborted) break;
+    }
     let n: number;
     try {
       n = await source.read(window, have, window.length - have);
@@ -96,7 +109,6 @@ export async function readCapture(source: ByteSource, sink: FrameSink, options: 
     }
     options.onProgress?.(source.position);
   }
-  source.close();
   return {
     file: source.name,
     format: parser?.format ?? 'pcap',

@@ -95,6 +95,11 @@ export async function openByteSource(path: string): Promise<ByteSource> {
     closeSync(fd);
     throw new CaptureOpenError(path, 'is a directory, not a capture file');
   }
+  if (!st.isFile()) {
+    // A FIFO or pipe (as from <(zcat x.pcap)) cannot be peeked at by position: sniff the stream.
+    const raw = createReadStream(path, { fd });
+    return openStream(path, raw, () => raw.destroy());
+  }
   const head = new Uint8Array(2);
   const n = readSync(fd, head, 0, 2, 0);
   if (n === 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
@@ -103,11 +108,6 @@ export async function openByteSource(path: string): Promise<ByteSource> {
     const gunzip = raw.pipe(createGunzip());
     const source = new StreamSource(path, gunzip, () => raw.destroy());
     return withCompressedProgress(source, st.size, () => raw.bytesRead);
-  }
-  if (!st.isFile()) {
-    // A FIFO or character device: read it as a stream of unknown length.
-    closeSync(fd);
-    return new StreamSource(path, createReadStream(path));
   }
   return new FileSource(path, fd, st.size);
 }
@@ -124,8 +124,13 @@ function withCompressedProgress(source: StreamSource, size: number, position: ()
   };
 }
 
-async function openStdin(): Promise<ByteSource> {
-  const input = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+function openStdin(): Promise<ByteSource> {
+  return openStream('-', process.stdin);
+}
+
+/** A stream of unknown length: gzip is recognised by its first two bytes, as for files. */
+async function openStream(name: string, stream: AsyncIterable<Uint8Array>, onClose?: () => void): Promise<ByteSource> {
+  const input = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   let first = await input.next();
   while (first.done !== true && first.value.length < 2) {
     // Gather at least the two magic bytes before choosing a path.
@@ -143,9 +148,9 @@ async function openStdin(): Promise<ByteSource> {
   }
   const head = first.done === true ? new Uint8Array(0) : first.value;
   if (head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
-    return new StreamSource('-', Readable.from(rest()).pipe(createGunzip()));
+    return new StreamSource(name, Readable.from(rest()).pipe(createGunzip()), onClose);
   }
-  return new StreamSource('-', rest());
+  return new StreamSource(name, rest(), onClose);
 }
 
 function describeOpenError(err: unknown): string {

@@ -97,12 +97,24 @@ export async function runRead(argv: string[]): Promise<number> {
   let code: number = Exit.OK;
   try {
     if (live !== undefined) {
-      capture = startLiveCapture(live, parsed.positionals);
+      capture = startLiveCapture(live, parsed.positionals, {
+        ...(o.quiet ? {} : { onListening: (m: string) => process.stderr.write(`outpost read: tcpdump ${m}; stop with Ctrl-C\n`) }),
+      });
       const failure = capture.done.then(() => null, (err: unknown) => err);
-      summaries.push(await readOne(capture.source, pipeline, o.quiet, abort.signal));
+      let empty: CaptureOpenError | null = null;
+      try {
+        summaries.push(await readOne(capture.source, pipeline, o.quiet, abort.signal));
+      } catch (err) {
+        // tcpdump wrote nothing: it failed to start (said by `failure`), or was stopped first.
+        if (!(err instanceof CaptureOpenError)) throw err;
+        empty = err;
+      }
       const err = await failure;
       if (err !== null) {
         process.stderr.write(`outpost read: ${(err as Error).message}\n`);
+        code = Exit.LIVE;
+      } else if (empty !== null && !interrupted) {
+        process.stderr.write(`outpost read: ${empty.message}\n`);
         code = Exit.LIVE;
       }
       interrupted = false; // a signal is how a live capture is meant to end
