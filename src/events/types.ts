@@ -103,9 +103,9 @@ export interface TcpRecord {
   ecn?: true;
   /** A CWR was seen. */
   cwr?: true;
-  /** TCP state at the end: `none`, `syn_sent`, `syn_recv`, `established`, `fin_wait1`, `fin_wait2`, `time_wait`, `last_ack`, `close_wait`, `closing` or `closed`. */
+  /** TCP state at the end, in Suricata's names: `none`, `syn_sent`, `syn_recv`, `established`, `fin_wait1`, `fin_wait2`, `time_wait`, `last_ack`, `close_wait`, `closing` or `closed`. As in Suricata, the closing states are the server's view: the client closing first passes through `close_wait` and `last_ack`, the server closing first through `fin_wait1`, `fin_wait2` and `time_wait`. */
   state: string;
-  /** The connection was picked up mid-way: no handshake was seen. */
+  /** The connection was picked up mid-way: the client's SYN was not seen (the capture started later, or missed it). */
   midstream?: true;
   /** Client-to-server data had a hole that was never filled. */
   ts_gap?: true;

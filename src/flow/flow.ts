@@ -10,7 +10,7 @@ export const FLOW_STATE_NAMES = ['new', 'established', 'closed'] as const;
  * - timeout: idle past its state's timeout;
  * - shutdown: the input ended (end of capture, or a stopped live capture);
  * - forced: evicted early because the flow table was full (the memory cap);
- * - tcp_reuse: a new SYN reused the 5-tuple of a closed TCP connection.
+ * - tcp_reuse: a new SYN, with another initial sequence number, reused the 5-tuple of a TCP connection.
  */
 export const EndReason = { TIMEOUT: 0, SHUTDOWN: 1, FORCED: 2, TCP_REUSE: 3 } as const;
 export type EndReasonValue = (typeof EndReason)[keyof typeof EndReason];
@@ -21,7 +21,7 @@ export const TO_SERVER = 0;
 export const TO_CLIENT = 1;
 
 /**
- * One bidirectional flow, keyed by protocol, VLANs, addresses and ports. The client is the side
+ * One bidirectional flow, keyed by IP version, protocol, VLANs, addresses and ports. The client is the side
  * that sent the first packet (for TCP, the side that sent the SYN when one was seen).
  */
 export class Flow {

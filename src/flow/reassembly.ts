@@ -85,18 +85,21 @@ export class Stream {
 
   /**
    * Adds a segment's payload. In-order data goes straight to the sink without a copy;
-   * out-of-order data is copied and held, with overlaps resolved by `policy`.
+   * out-of-order data is copied and held, with overlaps resolved by `policy`. A segment that
+   * repeats delivered bytes is a retransmission, even when a new tail of it is delivered.
    */
   insert<F>(flow: F, dir: number, seq: number, buf: Uint8Array, off: number, len: number, policy: NewDataWins, limits: StreamLimits, sink: StreamSink<F>): number {
-    const segOff = off;
     let start = this.offsetOf(seq);
     const end = start + len;
     if (end <= this.base) {
       this.retransmissions++;
       return Insert.RETRANSMISSION;
     }
+    let result: number = Insert.IN_ORDER;
     if (start < this.base) {
       // The front was delivered already: the host accepted those bytes, so they stand.
+      this.retransmissions++;
+      result = Insert.RETRANSMISSION;
       off += this.base - start;
       start = this.base;
     }
@@ -104,23 +107,19 @@ export class Stream {
     if (start === this.base && (held.first === undefined || held.first.start >= end)) {
       this.advance(flow, dir, buf, off, end - start, sink);
       if (held.first !== undefined) this.drain(flow, dir, sink);
-      return Insert.IN_ORDER;
-    }
-    if (held.pieces.length >= limits.maxBufferedPieces) {
-      // Too many holes: give up the oldest one rather than hold more, then place the segment again.
-      this.skipGap(flow, dir, sink);
-      return this.insert(flow, dir, seq, buf, segOff, len, policy, limits, sink);
+      return result;
     }
     const r = held.insert(start, buf, off, end - start, policy);
-    let result: number = Insert.BUFFERED;
     if (r.overlapped) {
       this.overlaps++;
       result = r.different ? Insert.OVERLAP_DIFFERENT : Insert.OVERLAP;
+    } else if (result === Insert.IN_ORDER) {
+      result = Insert.BUFFERED;
     }
     if (held.first!.start <= this.base) this.drain(flow, dir, sink);
-    while (held.bytes > limits.maxBufferedBytes && held.first !== undefined) this.skipGap(flow, dir, sink);
-    // The peer acknowledged bytes we never saw: they were lost to the capture, not the host.
-    if (this.ackedUpTo > this.base && held.first !== undefined && held.first.start <= this.ackedUpTo) this.skipGap(flow, dir, sink);
+    // Past either cap the oldest hole is given up as a gap, so memory never grows past them.
+    while (held.first !== undefined && (held.bytes > limits.maxBufferedBytes || held.pieces.length > limits.maxBufferedPieces)) this.skipGap(flow, dir, sink);
+    this.skipAcked(flow, dir, sink);
     return result;
   }
 
@@ -129,12 +128,15 @@ export class Stream {
     if (!this.started) return false;
     const at = this.offsetOf(ack);
     if (at > this.ackedUpTo) this.ackedUpTo = at;
-    const first = this.held.first;
-    if (first !== undefined && at > this.base && first.start <= at) {
-      this.skipGap(flow, dir, sink);
-      return true;
-    }
-    return false;
+    const gaps = this.gaps;
+    this.skipAcked(flow, dir, sink);
+    return this.gaps !== gaps;
+  }
+
+  /** The peer acknowledged bytes we never saw: they were lost to the capture, not the host, so the holes below the acknowledgment are skipped. */
+  private skipAcked<F>(flow: F, dir: number, sink: StreamSink<F>): void {
+    const held = this.held;
+    while (held.first !== undefined && this.ackedUpTo > this.base && held.first.start <= this.ackedUpTo) this.skipGap(flow, dir, sink);
   }
 
   /** Delivers everything held, across holes: the connection is over and nothing more will come. */

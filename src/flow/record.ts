@@ -62,7 +62,8 @@ export function flowEvent(flow: Flow, reason: EndReasonValue): FlowEvent {
   const tcp = flow.tcp;
   if (tcp !== null) {
     const all = tcp.flagsToServer | tcp.flagsToClient;
-    const t: TcpRecord = { tcp_flags: hex2(all), tcp_flags_ts: hex2(tcp.flagsToServer), tcp_flags_tc: hex2(tcp.flagsToClient), state: TCP_STATE_NAMES[tcp.state] };
+    // Key order as Suricata writes it: flags, flag booleans, state, then the stream's notes.
+    const t = { tcp_flags: hex2(all), tcp_flags_ts: hex2(tcp.flagsToServer), tcp_flags_tc: hex2(tcp.flagsToClient) } as TcpRecord;
     if (all & 0x02) t.syn = true;
     if (all & 0x01) t.fin = true;
     if (all & 0x04) t.rst = true;
@@ -71,12 +72,11 @@ export function flowEvent(flow: Flow, reason: EndReasonValue): FlowEvent {
     if (all & 0x20) t.urg = true;
     if (all & 0x40) t.ecn = true;
     if (all & 0x80) t.cwr = true;
+    t.state = TCP_STATE_NAMES[tcp.state];
     if (tcp.midstream) t.midstream = true;
     if (tcp.streams[0].gaps > 0) t.ts_gap = true;
     if (tcp.streams[1].gaps > 0) t.tc_gap = true;
-    // Key order as Suricata writes it: flags, booleans, then state.
-    const { state, ...rest } = t;
-    ev.tcp = { ...rest, state };
+    ev.tcp = t;
   }
   return ev;
 }

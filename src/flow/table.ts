@@ -34,8 +34,8 @@ export interface FlowTableOptions {
 export interface FlowSink {
   /** A flow ended; its record can be written. */
   flowEnd(flow: Flow, reason: EndReasonValue): void;
-  /** A stream event on a flow (index into STREAM_EVENTS). */
-  streamEvent(flow: Flow, dir: number, event: number): void;
+  /** A stream event on a flow (index into STREAM_EVENTS); `gapBytes` is the hole's length for reassembly_seq_gap, 0 otherwise. */
+  streamEvent(flow: Flow, dir: number, event: number, gapBytes: number): void;
   /** Reassembled stream data, for the application layer. */
   stream: StreamSink<Flow>;
 }
@@ -144,7 +144,7 @@ export class FlowTable {
     this.stream = {
       data: (flow, dir, buf, off, len) => outer.data(flow, dir, buf, off, len),
       gap: (flow, dir, len) => {
-        this.streamEvent(flow, dir, StreamEvent.reassembly_seq_gap);
+        this.streamEvent(flow, dir, StreamEvent.reassembly_seq_gap, len);
         outer.gap(flow, dir, len);
       },
     };
@@ -180,13 +180,14 @@ export class FlowTable {
       dport = pair ?? p.icmpCode;
     }
     const a = p.addr;
-    const hash = endpointHash(a[0]!, a[1]!, a[2]!, a[3]!, sport) + endpointHash(a[4]!, a[5]!, a[6]!, a[7]!, dport) + Math.imul(proto + 1, 0x27d4eb2d) + Math.imul(p.vlan0 * 4096 + p.vlan1 + 1, 0x165667b1);
+    // The IP version is part of the key: an IPv6 packet with IPv4-mapped addresses is not the IPv4 flow.
+    const hash = endpointHash(a[0]!, a[1]!, a[2]!, a[3]!, sport) + endpointHash(a[4]!, a[5]!, a[6]!, a[7]!, dport) + Math.imul(proto + 1 + p.ipVersion * 256, 0x27d4eb2d) + Math.imul(p.vlan0 * 4096 + p.vlan1 + 1, 0x165667b1);
     const h = fmix(hash | 0);
 
     let flow = this.buckets[h & this.mask] ?? null;
     let dir = TO_SERVER;
     for (; flow !== null; flow = flow.bucketNext) {
-      if (flow.hash !== h || flow.proto !== proto || flow.vlan0 !== p.vlan0 || flow.vlan1 !== p.vlan1) continue;
+      if (flow.hash !== h || flow.proto !== proto || flow.ipVersion !== p.ipVersion || flow.vlan0 !== p.vlan0 || flow.vlan1 !== p.vlan1) continue;
       const f = flow.addr;
       if (flow.clientPort === sport && flow.serverPort === dport && f[3] === a[3] && f[7] === a[7] && f[2] === a[2] && f[6] === a[6] && f[1] === a[1] && f[5] === a[5] && f[0] === a[0] && f[4] === a[4]) {
         dir = TO_SERVER;
@@ -224,9 +225,15 @@ export class FlowTable {
     flow.lastSec = p.tsSec;
     flow.lastNsec = p.tsNsec;
     flow.lastTime = time;
-    if (dir === TO_CLIENT && flow.respIcmpType === -1 && p.icmpType !== -1) {
-      flow.respIcmpType = p.icmpType;
-      flow.respIcmpCode = p.icmpCode;
+    if (p.icmpType !== -1) {
+      // The first message each way, whichever came first (a flow may start with the reply).
+      if (dir === TO_SERVER && flow.icmpType === -1) {
+        flow.icmpType = p.icmpType;
+        flow.icmpCode = p.icmpCode;
+      } else if (dir === TO_CLIENT && flow.respIcmpType === -1) {
+        flow.respIcmpType = p.icmpType;
+        flow.respIcmpCode = p.icmpCode;
+      }
     }
 
     const tcp = flow.tcp;
@@ -295,12 +302,6 @@ export class FlowTable {
     flow.startSec = p.tsSec;
     flow.startNsec = p.tsNsec;
     if (p.proto === IpProto.TCP) flow.tcp = new TcpSession();
-    else if (p.proto === IpProto.ICMP || p.proto === IpProto.ICMPV6) {
-      if (this.dir === TO_SERVER) {
-        flow.icmpType = p.icmpType;
-        flow.icmpCode = p.icmpCode;
-      }
-    }
     flow.bucketNext = this.buckets[h & this.mask] ?? null;
     this.buckets[h & this.mask] = flow;
     this.count++;
@@ -356,9 +357,9 @@ export class FlowTable {
     this.sink.flowEnd(flow, reason);
   }
 
-  private streamEvent(flow: Flow, dir: number, event: number): void {
+  private streamEvent(flow: Flow, dir: number, event: number, gapBytes = 0): void {
     this.counters.streamEvents[event]!++;
-    this.sink.streamEvent(flow, dir, event);
+    this.sink.streamEvent(flow, dir, event, gapBytes);
   }
 
   /** Moves the flow to the tail of the timeout list for its protocol and state. */

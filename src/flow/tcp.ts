@@ -24,21 +24,27 @@ export function flowStateOf(s: TcpStateValue): FlowStateValue {
 /**
  * A passive view of one TCP connection: the state both hosts are in as far as the packets
  * show, and a reassembled stream per direction. It follows connections picked up mid-way
- * (no handshake seen) as established.
+ * (no handshake seen, from the first packet with an ACK) as established.
+ *
+ * There is one state for the connection, named as Suricata names it, which is the server's
+ * view of the close: a FIN from the client makes it close_wait (then last_ack when the server
+ * sends its FIN, closed when the client acknowledges that); a FIN from the server first makes
+ * it fin_wait1 (fin_wait2 once the client acknowledges it, time_wait on the client's FIN,
+ * closed once both FINs are acknowledged).
  */
 export class TcpSession {
   state: TcpStateValue = TcpState.NONE;
   /** OR of the flags seen to server and to client. */
   flagsToServer = 0;
   flagsToClient = 0;
-  /** Picked up without seeing the handshake. */
+  /** Picked up without seeing the client's SYN. */
   midstream = false;
   /** The sequence number of the first packet seen in each direction (-1 until one is), for port-reuse checks. */
   readonly firstSeq = [-1, -1];
-  /** Stream offset just past each side's FIN, -1 until sent. */
+  /** Stream offset of each side's FIN (the offset just past its data), -1 until sent. */
   readonly finAt = [-1, -1];
-  /** The direction of the second FIN, whose acknowledgment ends the closing handshake. */
-  private lastFinDir = -1;
+  /** Whether each side's FIN has been acknowledged by the other. */
+  readonly finAcked = [false, false];
   readonly streams: [Stream, Stream] = [new Stream(), new Stream()];
 
   /**
@@ -48,64 +54,93 @@ export class TcpSession {
   packet<F>(flow: F, dir: number, flags: number, seq: number, ack: number, buf: Uint8Array, off: number, len: number, policy: NewDataWins, limits: StreamLimits, sink: StreamSink<F>): number {
     if (dir === TO_SERVER) this.flagsToServer |= flags;
     else this.flagsToClient |= flags;
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const ackFlag = (flags & TcpFlag.ACK) !== 0;
+    const finFlag = (flags & TcpFlag.FIN) !== 0;
+    const rstFlag = (flags & TcpFlag.RST) !== 0;
+
+    if (syn) {
+      if (!ackFlag) {
+        if (this.state === TcpState.NONE) this.state = TcpState.SYN_SENT;
+      } else if (this.state === TcpState.NONE) {
+        // Picked up at the SYN-ACK: the client's SYN was missed (Suricata flags this midstream too).
+        this.midstream = true;
+        this.state = TcpState.SYN_RECV;
+      } else if (this.state === TcpState.SYN_SENT && dir !== TO_SERVER) {
+        this.state = TcpState.SYN_RECV;
+      }
+    } else if (this.state === TcpState.NONE) {
+      // As Suricata: a first packet without ACK, a RST or a bare FIN starts no session (scans,
+      // backscatter), and nothing of it is followed; the next packet with an ACK may start one.
+      if (!ackFlag || rstFlag || (finFlag && len === 0)) return -1;
+      this.midstream = true;
+      this.state = TcpState.ESTABLISHED;
+    } else if ((this.state === TcpState.SYN_RECV || this.state === TcpState.SYN_SENT) && ackFlag && (dir === TO_SERVER || len > 0)) {
+      // The client's ACK completes the handshake; server data acknowledging the SYN shows
+      // the same when that ACK was lost to the capture; a client ACK without a SYN-ACK seen
+      // is taken as a missed SYN-ACK.
+      this.state = TcpState.ESTABLISHED;
+    }
+
     if (this.firstSeq[dir] === -1) this.firstSeq[dir] = seq;
     const own = this.streams[dir]!;
     const peer = this.streams[1 - dir]!;
-    const syn = (flags & TcpFlag.SYN) !== 0;
-    const ackFlag = (flags & TcpFlag.ACK) !== 0;
-
-    if (syn) {
-      // Data on a SYN (TCP Fast Open) starts one past the SYN's sequence number.
-      if (!own.started) own.start(seq + 1);
-      if (!ackFlag) {
-        if (this.state === TcpState.NONE) this.state = TcpState.SYN_SENT;
-      } else if (this.state === TcpState.NONE || this.state === TcpState.SYN_SENT) {
-        this.state = TcpState.SYN_RECV;
-      }
-    } else {
-      if (!own.started) own.start(seq);
-      if (this.state === TcpState.NONE) {
-        this.midstream = true;
-        this.state = TcpState.ESTABLISHED;
-      } else if ((this.state === TcpState.SYN_RECV || this.state === TcpState.SYN_SENT) && ackFlag && dir === TO_SERVER) {
-        this.state = TcpState.ESTABLISHED;
-      }
-    }
-
+    // Data on a SYN (TCP Fast Open) starts one past the SYN's sequence number.
+    const dataSeq = syn ? seq + 1 : seq;
+    if (!own.started) own.start(dataSeq);
     let result = -1;
-    if (len > 0) result = own.insert(flow, dir, syn ? seq + 1 : seq, buf, off, len, policy, limits, sink);
+    if (len > 0) result = own.insert(flow, dir, dataSeq, buf, off, len, policy, limits, sink);
     if (ackFlag) {
       peer.acknowledge(flow, 1 - dir, ack, sink);
-      this.noteFinAcked(1 - dir, ack);
+      this.finAcknowledged(1 - dir, ack);
     }
-    if ((flags & TcpFlag.FIN) !== 0) this.fin(dir, own.offsetOf(seq) + len);
-    if ((flags & TcpFlag.RST) !== 0) this.state = TcpState.CLOSED;
+    if (finFlag) this.fin(dir, own.offsetOf(dataSeq) + len, ackFlag);
+    if (rstFlag) this.state = TcpState.CLOSED;
     return result;
   }
 
-  private fin(dir: number, at: number): void {
+  /** A side's first FIN (a retransmitted FIN changes nothing). */
+  private fin(dir: number, at: number, ackFlag: boolean): void {
     if (this.finAt[dir] !== -1) return;
     this.finAt[dir] = at;
-    this.lastFinDir = dir;
-    const s = this.state;
-    if (this.finAt[1 - dir] === -1) {
-      // The first FIN: the client closing first goes to FIN_WAIT1, the server closing first to CLOSE_WAIT.
-      if (s <= TcpState.ESTABLISHED) this.state = dir === TO_SERVER ? TcpState.FIN_WAIT1 : TcpState.CLOSE_WAIT;
-    } else if (s === TcpState.FIN_WAIT1) this.state = TcpState.CLOSING;
-    else if (s === TcpState.FIN_WAIT2) this.state = TcpState.TIME_WAIT;
-    else if (s === TcpState.CLOSE_WAIT) this.state = TcpState.LAST_ACK;
+    switch (this.state) {
+      case TcpState.SYN_RECV:
+      case TcpState.ESTABLISHED:
+        this.state = dir === TO_SERVER ? TcpState.CLOSE_WAIT : TcpState.FIN_WAIT1;
+        break;
+      case TcpState.CLOSE_WAIT:
+        if (dir !== TO_SERVER) this.state = TcpState.LAST_ACK;
+        break;
+      case TcpState.FIN_WAIT1:
+        // Both closing at once: Suricata takes a FIN that carries an ACK as the final step.
+        this.state = ackFlag ? TcpState.TIME_WAIT : TcpState.CLOSING;
+        break;
+      case TcpState.FIN_WAIT2:
+        this.state = TcpState.TIME_WAIT;
+        break;
+    }
   }
 
-  /** An ACK covering a FIN moves the closing handshake on. */
-  private noteFinAcked(finDir: number, ack: number): void {
+  /** An acknowledgment that covers a side's FIN moves the close on. */
+  private finAcknowledged(finDir: number, ack: number): void {
     const at = this.finAt[finDir]!;
-    if (at === -1) return;
-    const stream = this.streams[finDir]!;
-    if (stream.offsetOf(ack) < at + 1) return;
-    if (this.state === TcpState.FIN_WAIT1 && finDir === TO_SERVER) this.state = TcpState.FIN_WAIT2;
-    else if (finDir === this.lastFinDir && this.state === TcpState.CLOSING) this.state = TcpState.TIME_WAIT;
-    else if (finDir === this.lastFinDir && this.state === TcpState.TIME_WAIT) this.state = TcpState.CLOSED;
-    else if (finDir === this.lastFinDir && this.state === TcpState.LAST_ACK) this.state = TcpState.CLOSED;
+    if (at === -1 || this.finAcked[finDir]) return;
+    if (this.streams[finDir]!.offsetOf(ack) < at + 1) return;
+    this.finAcked[finDir] = true;
+    switch (this.state) {
+      case TcpState.FIN_WAIT1:
+        if (finDir !== TO_SERVER) this.state = TcpState.FIN_WAIT2;
+        break;
+      case TcpState.CLOSING:
+        this.state = TcpState.TIME_WAIT;
+        break;
+      case TcpState.TIME_WAIT:
+        if (this.finAcked[0] && this.finAcked[1]) this.state = TcpState.CLOSED;
+        break;
+      case TcpState.LAST_ACK:
+        if (finDir !== TO_SERVER) this.state = TcpState.CLOSED;
+        break;
+    }
   }
 
   /** Delivers what both streams still hold, across holes: the connection has ended. */

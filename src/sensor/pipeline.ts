@@ -5,7 +5,7 @@ import { DECODE_EVENT_NAMES } from '../decode/events.js';
 import { Layer, Packet } from '../decode/packet.js';
 import { formatTimestamp } from '../events/time.js';
 import type { AnomalyEvent, EveCommon, EveEvent } from '../events/types.js';
-import { STREAM_EVENTS } from '../flow/events.js';
+import { STREAM_EVENTS, StreamEvent } from '../flow/events.js';
 import { TO_SERVER, type EndReasonValue, type Flow } from '../flow/flow.js';
 import { eveProto, flowEvent, flowHeader } from '../flow/record.js';
 import type { StreamSink } from '../flow/reassembly.js';
@@ -57,7 +57,7 @@ export class Pipeline {
     this.flows = new FlowTable(
       {
         flowEnd: (flow, reason) => this.flowEnd(flow, reason),
-        streamEvent: (flow, dir, event) => this.streamEvent(flow, dir, event),
+        streamEvent: (flow, dir, event, gapBytes) => this.streamEvent(flow, dir, event, gapBytes),
         stream,
       },
       options.flow,
@@ -84,7 +84,7 @@ export class Pipeline {
     this.out(ev);
   }
 
-  private streamEvent(flow: Flow, dir: number, event: number): void {
+  private streamEvent(flow: Flow, dir: number, event: number, gapBytes: number): void {
     const spec = STREAM_EVENTS[event]!;
     if (!spec.anomaly) return;
     const name = `stream.${spec.name}`;
@@ -93,6 +93,7 @@ export class Pipeline {
     const ev = flowHeader(flow, 'anomaly', flow.lastSec, flow.lastNsec) as AnomalyEvent;
     if (dir !== TO_SERVER) swapEndpoints(ev);
     ev.anomaly = { type: 'stream', event: name, direction: dir === TO_SERVER ? 'to_server' : 'to_client' };
+    if (event === StreamEvent.reassembly_seq_gap) ev.anomaly.gap_bytes = gapBytes;
     this.out(ev);
   }
 
@@ -119,10 +120,9 @@ export class Pipeline {
   }
 }
 
+/** Makes the record read from the packet's sender, for events on the server-to-client direction. */
 function swapEndpoints(ev: EveCommon): void {
   const { src_ip, src_port, dest_ip, dest_port } = ev;
-  delete ev.src_port;
-  delete ev.dest_port;
   if (dest_ip !== undefined) ev.src_ip = dest_ip;
   if (dest_port !== undefined) ev.src_port = dest_port;
   if (src_ip !== undefined) ev.dest_ip = src_ip;

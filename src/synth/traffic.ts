@@ -14,17 +14,21 @@ export function endpoint(text: string): { ip: string; port: number } {
  * scenario sends goes through `send`, which wraps network packets in the chosen link layer.
  */
 export class SynthCapture {
-  /** Seconds since the epoch of the next frame. */
-  time: number;
-  readonly frames: Array<{ time: number; frame: Buffer }> | null;
+  /** With no path: the frames sent so far, each with the length it claims on the wire. */
+  readonly frames: Array<{ time: number; frame: Buffer; wirelen: number }> | null;
   private readonly writer: PcapWriter | null;
+  /**
+   * The clock in whole microseconds: adding 0.0001 s to a float near 1e9 s drifts by a
+   * microsecond within a few frames, so frames would not be exactly 100 µs apart.
+   */
+  private usec: number;
 
   constructor(
     path: string | null,
     readonly linktype: number = LinkType.ETHERNET,
     options: { start?: number; vlans?: number[]; snaplen?: number; nanoseconds?: boolean } = {},
   ) {
-    this.time = options.start ?? 1082541600; // 2004-04-21T10:00:00Z, the week the PCT exploit appeared
+    this.usec = Math.round((options.start ?? 1082541600) * 1e6); // 2004-04-21T10:00:00Z, the week the PCT exploit appeared
     this.vlans = options.vlans ?? [];
     this.writer = path === null ? null : new PcapWriter(path, { linktype, ...(options.snaplen !== undefined ? { snaplen: options.snaplen } : {}), ...(options.nanoseconds ? { nanoseconds: true } : {}) });
     this.frames = path === null ? [] : null;
@@ -32,9 +36,18 @@ export class SynthCapture {
 
   private readonly vlans: number[];
 
-  /** Moves the clock on. */
+  /** Seconds since the epoch of the next frame (kept to the microsecond). */
+  get time(): number {
+    return this.usec / 1e6;
+  }
+
+  set time(seconds: number) {
+    this.usec = Math.round(seconds * 1e6);
+  }
+
+  /** Moves the clock on (to the microsecond). */
   wait(seconds: number): this {
-    this.time += seconds;
+    this.usec += Math.round(seconds * 1e6);
     return this;
   }
 
@@ -67,8 +80,8 @@ export class SynthCapture {
   /** Writes a frame exactly as given (link layer included). */
   raw(frame: Buffer, wirelen = frame.length): this {
     if (this.writer !== null) this.writer.write(this.time, frame, wirelen);
-    else this.frames!.push({ time: this.time, frame });
-    this.time += 0.0001;
+    else this.frames!.push({ time: this.time, frame, wirelen: Math.max(wirelen, frame.length) });
+    this.usec += 100;
     return this;
   }
 

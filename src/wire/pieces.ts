@@ -55,7 +55,7 @@ export class PieceList {
     let last = lo;
     while (last < list.length && list[last]!.start < end) last++;
     if (last === lo) {
-      list.splice(lo, 0, { start, end, data: src.slice(srcOff, srcOff + len), segStart: start, segEnd: end });
+      list.splice(lo, 0, { start, end, data: copy(src, srcOff, srcOff + len), segStart: start, segEnd: end });
       this.bytes += len;
       return NO_OVERLAP;
     }
@@ -86,10 +86,10 @@ export class PieceList {
     }
     let at = start;
     for (const [bs, be] of blocked) {
-      if (bs > at) kept.push({ start: at, end: bs, data: src.slice(srcOff + (at - start), srcOff + (bs - start)), segStart: start, segEnd: end });
+      if (bs > at) kept.push({ start: at, end: bs, data: copy(src, srcOff + (at - start), srcOff + (bs - start)), segStart: start, segEnd: end });
       at = be;
     }
-    if (at < end) kept.push({ start: at, end, data: src.slice(srcOff + (at - start), srcOff + len), segStart: start, segEnd: end });
+    if (at < end) kept.push({ start: at, end, data: copy(src, srcOff + (at - start), srcOff + len), segStart: start, segEnd: end });
     kept.sort((a, b) => a.start - b.start);
     for (const p of kept) this.bytes += p.end - p.start;
     list.splice(lo, last - lo, ...kept);
@@ -112,14 +112,23 @@ export class PieceList {
   covers(from: number, to: number): boolean {
     let at = from;
     for (const p of this.pieces) {
-      if (p.start > at) return false;
-      if (p.end > at) at = p.end;
       if (at >= to) return true;
+      if (p.end <= at) continue;
+      if (p.start > at) return false;
+      at = p.end;
     }
     return at >= to;
   }
 }
 
 function cut(p: Piece, from: number, to: number): Piece {
-  return { start: from, end: to, data: p.data.slice(from - p.start, to - p.start), segStart: p.segStart, segEnd: p.segEnd };
+  return { start: from, end: to, data: copy(p.data, from - p.start, to - p.start), segStart: p.segStart, segEnd: p.segEnd };
+}
+
+/**
+ * A copy of src[from, to). Not `src.slice`: on a Node Buffer (what capture readers hand out,
+ * reused for the next frame) slice is a view, and held bytes would change under us.
+ */
+function copy(src: Uint8Array, from: number, to: number): Uint8Array {
+  return new Uint8Array(src.subarray(from, to));
 }
