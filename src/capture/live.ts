@@ -12,6 +12,8 @@ export interface LiveCapture {
    * (missing, no permission, no such interface, bad filter).
    */
   done: Promise<void>;
+  /** Packets the kernel dropped because tcpdump fell behind, as tcpdump reports on exit (null until then). */
+  readonly droppedByKernel: number | null;
 }
 
 export interface LiveOptions {
@@ -19,6 +21,8 @@ export interface LiveOptions {
   tcpdump?: string;
   /** Bytes per packet to capture (-s); 262144 by default, as tcpdump's own. */
   snaplen?: number;
+  /** Kernel capture buffer in KiB (-B); 32 MiB by default: 512 slots on lo, thousands on Ethernet. */
+  bufferKiB?: number;
   /** Called once when tcpdump says it is listening: the capture is running and its filter is set. */
   onListening?: (message: string) => void;
 }
@@ -27,17 +31,23 @@ export interface LiveOptions {
 export function startLiveCapture(iface: string, bpf: string[], options: LiveOptions = {}): LiveCapture {
   const bin = options.tcpdump ?? 'tcpdump';
   // --immediate-mode: without it the kernel hands packets over in blocks up to a second late,
-  // and the packets of the last second are lost when tcpdump is stopped.
-  const args = ['-U', '--immediate-mode', '-w', '-', '-n', '-s', String(options.snaplen ?? 262144), '-i', iface, ...bpf];
+  // and the packets of the last second are lost when tcpdump is stopped. Immediate mode gives
+  // each packet a ring slot the size of the MTU (64 KiB on lo), so libpcap's default 2 MiB ring
+  // overflows on a burst of a few dozen packets; -B raises it.
+  const args = ['-U', '--immediate-mode', '-B', String(options.bufferKiB ?? 32768), '-w', '-', '-n', '-s', String(options.snaplen ?? 262144), '-i', iface, ...bpf];
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const name = `tcpdump -i ${iface}`;
   let stderr = '';
+  let tail = ''; // tcpdump's statistics come last, however much came before
   let listening = false;
+  let droppedByKernel: number | null = null;
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => {
     if (stderr.length < 8192) stderr += s;
+    tail = (tail + s).slice(-1024);
     if (!listening && options.onListening !== undefined) {
-      const line = /^tcpdump: (listening on [^\n]*)/m.exec(stderr);
+      // Only a whole line: the pipe may deliver it in pieces.
+      const line = /^tcpdump: (listening on [^\n]*)\n/m.exec(stderr);
       if (line !== null) {
         listening = true;
         options.onListening(line[1]!);
@@ -51,6 +61,8 @@ export function startLiveCapture(iface: string, bpf: string[], options: LiveOpti
       else reject(new CaptureOpenError(name, `cannot run ${bin}: ${err.message}`));
     });
     child.on('close', (code, signal) => {
+      const drops = /^(\d+) packets? dropped by kernel$/m.exec(tail);
+      if (drops !== null) droppedByKernel = Number(drops[1]);
       if (code === 0 || (stopping && (signal !== null || code === null))) return resolve();
       reject(new CaptureOpenError(name, explainTcpdumpFailure(stderr, code)));
     });
@@ -68,6 +80,9 @@ export function startLiveCapture(iface: string, bpf: string[], options: LiveOpti
       if (child.exitCode === null) child.kill('SIGTERM');
     },
     done,
+    get droppedByKernel() {
+      return droppedByKernel;
+    },
   };
 }
 

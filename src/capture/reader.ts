@@ -36,14 +36,16 @@ const WINDOW_BYTES = 4 * 1024 * 1024;
  * returned in the summary after everything before it has been delivered.
  */
 export async function readCapture(source: ByteSource, sink: FrameSink, options: ReadOptions = {}): Promise<CaptureSummary> {
+  const reads = new AbortableReads(source, options.signal);
   try {
-    return await readAll(source, sink, options);
+    return await readAll(source, reads, sink, options);
   } finally {
+    reads.dispose();
     source.close();
   }
 }
 
-async function readAll(source: ByteSource, sink: FrameSink, options: ReadOptions): Promise<CaptureSummary> {
+async function readAll(source: ByteSource, reads: AbortableReads, sink: FrameSink, options: ReadOptions): Promise<CaptureSummary> {
   let window = new Uint8Array(WINDOW_BYTES);
   let have = 0;
   let fileOffset = 0; // file offset of window[0]
@@ -57,22 +59,28 @@ async function readAll(source: ByteSource, sink: FrameSink, options: ReadOptions
     sink(f);
   };
   let damage: CaptureDamage | null = null;
+  let sinceTurn = 0; // bytes read since the event loop last had a turn
 
   for (;;) {
     if (options.signal !== undefined) {
-      // A file is read with synchronous reads that never give the event loop a turn, so a
-      // SIGINT handler could not run (and abort) until the end: give it a turn per read.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (sinceTurn >= WINDOW_BYTES) {
+        // A file is read with synchronous reads that never give the event loop a turn, so a
+        // SIGINT handler could not run (and abort) until the end: give it one per window read.
+        sinceTurn = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       if (options.signal.aborted) break;
     }
     let n: number;
     try {
-      n = await source.read(window, have, window.length - have);
+      n = await reads.read(window, have, window.length - have);
     } catch (err) {
       // A decompressor or pipe failing mid-way: what came before stands.
       damage = new CaptureDamage(source.name, fileOffset + have, readErrorReason(err));
       break;
     }
+    if (n < 0) break; // aborted while waiting for input (an idle pipe)
+    sinceTurn += n;
     if (n === 0) {
       if (parser === null && have === 0) throw new CaptureOpenError(source.name, 'is empty');
       if (have > 0) {
@@ -117,6 +125,36 @@ async function readAll(source: ByteSource, sink: FrameSink, options: ReadOptions
     linktypes: parser === null ? [] : [...parser.linktypes],
     damage,
   };
+}
+
+/**
+ * Reads that give up with -1 when the signal fires: a pipe with nothing to say must not keep
+ * a stopped reader waiting. One listener serves every read, so none pile up.
+ */
+class AbortableReads {
+  private wake: ((n: number) => void) | null = null;
+  private readonly onAbort = (): void => this.wake?.(-1);
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  read(buf: Uint8Array, offset: number, length: number): Promise<number> {
+    if (this.signal === undefined) return this.source.read(buf, offset, length);
+    if (this.signal.aborted) return Promise.resolve(-1);
+    return new Promise<number>((resolve, reject) => {
+      this.wake = resolve;
+      this.source.read(buf, offset, length).then(resolve, reject);
+    });
+  }
+
+  dispose(): void {
+    this.wake = null;
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
 }
 
 function chooseParser(name: string, head: Uint8Array, have: number): CaptureParser {

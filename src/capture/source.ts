@@ -98,7 +98,7 @@ export async function openByteSource(path: string): Promise<ByteSource> {
   if (!st.isFile()) {
     // A FIFO or pipe (as from <(zcat x.pcap)) cannot be peeked at by position: sniff the stream.
     const raw = createReadStream(path, { fd });
-    return openStream(path, raw, () => raw.destroy());
+    return new SniffedStream(path, raw, () => raw.destroy());
   }
   const head = new Uint8Array(2);
   const n = readSync(fd, head, 0, 2, 0);
@@ -124,33 +124,59 @@ function withCompressedProgress(source: StreamSource, size: number, position: ()
   };
 }
 
-function openStdin(): Promise<ByteSource> {
-  return openStream('-', process.stdin);
+function openStdin(): ByteSource {
+  // Closing stops reading standard input, so a reader stopped early lets the process exit.
+  return new SniffedStream('-', process.stdin, () => process.stdin.destroy());
 }
 
-/** A stream of unknown length: gzip is recognised by its first two bytes, as for files. */
-async function openStream(name: string, stream: AsyncIterable<Uint8Array>, onClose?: () => void): Promise<ByteSource> {
-  const input = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-  let first = await input.next();
-  while (first.done !== true && first.value.length < 2) {
-    // Gather at least the two magic bytes before choosing a path.
-    const more = await input.next();
-    if (more.done === true) break;
-    first = { done: false, value: Buffer.concat([first.value, more.value]) };
+/**
+ * A stream of unknown length: gzip is recognised by its first two bytes, as for files. The
+ * bytes are awaited by the first read, not at open, so a reader can give up on a silent pipe.
+ */
+class SniffedStream implements ByteSource {
+  readonly size: number | null = null;
+  private inner: StreamSource | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly stream: AsyncIterable<Uint8Array>,
+    private readonly onClose: () => void,
+  ) {}
+
+  get position(): number {
+    return this.inner?.position ?? 0;
   }
-  async function* rest(): AsyncGenerator<Uint8Array> {
-    if (first.done !== true) yield first.value;
-    for (;;) {
-      const r = await input.next();
-      if (r.done === true) return;
-      yield r.value;
+
+  async read(buf: Uint8Array, offset: number, length: number): Promise<number> {
+    this.inner ??= await this.sniff();
+    return this.inner.read(buf, offset, length);
+  }
+
+  close(): void {
+    this.onClose();
+  }
+
+  private async sniff(): Promise<StreamSource> {
+    const input = this.stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    let first = await input.next();
+    while (first.done !== true && first.value.length < 2) {
+      // Gather at least the two magic bytes before choosing a path.
+      const more = await input.next();
+      if (more.done === true) break;
+      first = { done: false, value: Buffer.concat([first.value, more.value]) };
     }
+    async function* rest(): AsyncGenerator<Uint8Array> {
+      if (first.done !== true) yield first.value;
+      for (;;) {
+        const r = await input.next();
+        if (r.done === true) return;
+        yield r.value;
+      }
+    }
+    const head = first.done === true ? new Uint8Array(0) : first.value;
+    if (head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) return new StreamSource(this.name, Readable.from(rest()).pipe(createGunzip()));
+    return new StreamSource(this.name, rest());
   }
-  const head = first.done === true ? new Uint8Array(0) : first.value;
-  if (head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
-    return new StreamSource(name, Readable.from(rest()).pipe(createGunzip()), onClose);
-  }
-  return new StreamSource(name, rest(), onClose);
 }
 
 function describeOpenError(err: unknown): string {

@@ -12,6 +12,8 @@ export const Exit = {
   LIVE: 4,
   /** Stopped by SIGINT before the input ended (a live capture stopped this way exits OK). */
   INTERRUPTED: 130,
+  /** Stopped by SIGTERM before the input ended (128 + 15, the shell's convention). */
+  TERMINATED: 143,
 } as const;
 
 /** A mistake on the command line: printed with the command's usage, exit code 2. */

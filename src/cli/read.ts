@@ -15,8 +15,8 @@ traffic through tcpdump, and writes EVE flow and anomaly records as JSON lines t
 standard output. A summary goes to standard error.
 
 options:
-  -i, --interface IFACE   capture live on IFACE (runs tcpdump -U -w -); the remaining
-                          arguments are a BPF filter, as tcpdump takes them
+  -i, --interface IFACE   capture live on IFACE (runs tcpdump -U --immediate-mode -w -);
+                          the remaining arguments are a BPF filter, as tcpdump takes them
   -f, --format FORMAT     eve (JSON lines, the default) or table (one line per record, for people)
       --types LIST        records to write: flow,anomaly (default both)
       --stream-policy P   TCP overlap policy: bsd (default), linux, old-linux, solaris, first, last, ...
@@ -26,7 +26,8 @@ options:
   -h, --help              this help
 
 exit codes: 0 done; 1 an input was damaged (what came before it was processed);
-            2 usage; 3 an input could not be opened; 4 live capture failed; 130 interrupted`;
+            2 usage; 3 an input could not be opened; 4 live capture failed;
+            130 interrupted (SIGINT), 143 terminated (SIGTERM) while reading files`;
 
 export async function runRead(argv: string[]): Promise<number> {
   let parsed;
@@ -86,9 +87,9 @@ export async function runRead(argv: string[]): Promise<number> {
   const summaries: CaptureSummary[] = [];
   const abort = new AbortController();
   let capture: LiveCapture | null = null;
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
+  let interrupted: NodeJS.Signals | false = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
     if (capture !== null) capture.stop();
     else abort.abort();
   };
@@ -110,6 +111,8 @@ export async function runRead(argv: string[]): Promise<number> {
         empty = err;
       }
       const err = await failure;
+      const dropped = capture.droppedByKernel ?? 0;
+      if (dropped > 0) process.stderr.write(`outpost read: ${capture.source.name}: the kernel dropped ${dropped} packet${dropped === 1 ? '' : 's'} while tcpdump fell behind\n`);
       if (err !== null) {
         process.stderr.write(`outpost read: ${(err as Error).message}\n`);
         code = Exit.LIVE;
@@ -149,7 +152,7 @@ export async function runRead(argv: string[]): Promise<number> {
   for (const s of damaged) process.stderr.write(`outpost read: ${s.damage!.message}\n`);
   if (damaged.length > 0 && code === Exit.OK) code = Exit.DAMAGED;
   if (!o.quiet) process.stderr.write(summaryText(pipeline, summaries, Number(process.hrtime.bigint() - started) / 1e9));
-  if (interrupted) return Exit.INTERRUPTED;
+  if (interrupted !== false) return interrupted === 'SIGTERM' ? Exit.TERMINATED : Exit.INTERRUPTED;
   return code;
 }
 
