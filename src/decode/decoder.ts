@@ -1,7 +1,7 @@
 import type { Frame } from '../capture/frame.js';
 import { Defragmenter, type DefragOptions } from './defrag.js';
 import { DECODE_EVENT_NAMES } from './events.js';
-import { decodeLink } from './link.js';
+import { decodeLink, EtherType } from './link.js';
 import { Layer, type Packet } from './packet.js';
 
 /** Counters the decoder keeps; every anomaly and every packet it could not follow lands in one. */
@@ -66,12 +66,15 @@ export class Decoder {
       p.truncated = true;
       c.truncated++;
     }
-    this.defrag.advance(frame.tsSec);
-    decodeLink(p, frame.data, frame.offset, frame.offset + frame.caplen, frame.linktype, this.defrag);
+    this.defrag.advance(frame.tsSec + frame.tsNsec / 1e9);
+    // A caplen past the buffer is the reader's fault; the decoder still reads only bytes that exist.
+    const end = Math.min(frame.offset + frame.caplen, frame.data.length);
+    decodeLink(p, frame.data, frame.offset, end, frame.linktype, this.defrag);
     for (let i = 0, n = Math.min(p.eventCount, p.events.length); i < n; i++) c.events[p.events[i]!]!++;
     if (p.layer < Layer.NETWORK) {
       if (p.layer === Layer.NONE && p.eventCount === 0) c.unknownLinkType++;
-      else if (p.eventCount === 0 && p.ipVersion === 0) c.nonIp++;
+      // An IP frame cut by the snaplen before its header ends is still IP.
+      else if (p.eventCount === 0 && p.etherType !== EtherType.IPV4 && p.etherType !== EtherType.IPV6) c.nonIp++;
       return;
     }
     if (p.fragmentHeld) return;

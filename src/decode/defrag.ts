@@ -1,4 +1,5 @@
-import { u16be } from '../wire/bytes.js';
+import { putU16be, u16be } from '../wire/bytes.js';
+import { internetChecksum } from '../wire/checksum.js';
 import { PieceList, type NewDataWins } from '../wire/pieces.js';
 import { DecodeEvent } from './events.js';
 import type { Packet } from './packet.js';
@@ -26,7 +27,7 @@ export const DEFRAG_POLICIES: Readonly<Record<string, NewDataWins>> = {
 export interface DefragOptions {
   /** Overlap policy name (see DEFRAG_POLICIES); "bsd" by default, as Suricata's. */
   policy?: string;
-  /** Seconds a datagram may wait for its missing fragments after the latest one (Suricata: 60). */
+  /** Seconds a datagram may wait for its missing fragments after the latest one (Suricata: 60); dropped once more have passed. */
   timeout?: number;
   /** Datagrams in reassembly at once (Suricata's defrag.trackers: 65535). */
   maxTrackers?: number;
@@ -101,13 +102,13 @@ export class Defragmenter {
     return this.trackers.size;
   }
 
-  /** Moves the clock to packet time and drops datagrams that waited too long. */
+  /** Moves the clock to packet time (seconds, fractions included) and drops datagrams that waited too long. */
   advance(now: number): void {
     if (now <= this.now) return;
     this.now = now;
     // Trackers are kept in order of their latest fragment, so expired ones are at the front.
     for (const t of this.trackers.values()) {
-      if (t.deadline > now) break;
+      if (t.deadline >= now) break;
       this.drop(t);
       this.counters.timeouts++;
     }
@@ -187,6 +188,12 @@ export class Defragmenter {
       if (r.overlapped) p.raise(overlapEvent);
     }
     if (t.total < 0 || t.header === null || !t.pieces.covers(0, t.total)) return null;
+    // Each fragment fit on its own, but the offset-0 fragment's options may make the whole too long.
+    if (!v6 && t.header.length + t.total > MAX_DATAGRAM) {
+      p.raise(tooLargeEvent);
+      this.drop(t);
+      return null;
+    }
     const whole = this.assemble(t);
     p.frames = t.frames;
     p.wirelen = t.wireBytes;
@@ -211,10 +218,12 @@ export class Defragmenter {
       out[5] = t.total & 0xff;
       out[6] = t.proto;
     } else {
-      out[2] = (hlen + t.total) >>> 8;
-      out[3] = (hlen + t.total) & 0xff;
+      putU16be(out, 2, hlen + t.total);
       out[6] = 0; // clear more-fragments and offset
       out[7] = 0;
+      // A header that checks out, as the host that reassembled it would see it.
+      putU16be(out, 10, 0);
+      putU16be(out, 10, internetChecksum(out, 0, hlen));
     }
     return out;
   }

@@ -56,6 +56,7 @@ export const DECODE_EVENT_NAMES = [
   'icmpv4.ipv4_trunc_pkt',
   'icmpv4.ipv4_unknown_ver',
   'icmpv6.pkt_too_small',
+  'icmpv6.unknown_type',
   'icmpv6.unknown_code',
   'icmpv6.ipv6_trunc_pkt',
   'icmpv6.ipv6_unknown_version',

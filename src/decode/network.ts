@@ -7,6 +7,10 @@ import { decodeIcmpv4, decodeIcmpv6, decodeTcp, decodeUdp } from './transport.js
 
 const IPOPT_EOL = 0;
 const IPOPT_NOP = 1;
+const IPOPT_RR = 0x07;
+const IPOPT_TS = 0x44;
+const IPOPT_LSRR = 0x83;
+const IPOPT_SSRR = 0x89;
 
 /**
  * IPv4 (RFC 791). `end` is the end of the captured bytes. The total-length field bounds the
@@ -38,11 +42,13 @@ export function decodeIpv4(p: Packet, b: Uint8Array, off: number, end: number, d
     return;
   }
   if (hlen > avail) {
-    if (!p.truncated) p.raise(DecodeEvent['ipv4.pkt_too_small']);
+    // The total length (at least hlen) runs past the bytes too: Suricata calls this trunc_pkt.
+    if (!p.truncated) p.raise(DecodeEvent['ipv4.trunc_pkt']);
     return;
   }
   let dgramEnd = off + totalLen;
-  if (totalLen > avail) {
+  const cut = totalLen > avail;
+  if (cut) {
     // Cut by the snaplen: decode what is here. Otherwise the header lies about the length.
     if (!p.truncated) {
       p.raise(DecodeEvent['ipv4.trunc_pkt']);
@@ -62,6 +68,8 @@ export function decodeIpv4(p: Packet, b: Uint8Array, off: number, end: number, d
 
   // More-fragments set or a non-zero offset: hold it until the datagram is whole.
   if ((p.ipFlagsFrag & 0x3fff) !== 0 && !p.reassembled) {
+    // A fragment cut by the snaplen lacks bytes: reassembling it would make up the rest.
+    if (cut) return;
     const whole = defrag.addIpv4(p, b, off, hlen, dgramEnd);
     if (whole === null) {
       p.fragmentHeld = true;
@@ -72,7 +80,7 @@ export function decodeIpv4(p: Packet, b: Uint8Array, off: number, end: number, d
     decodeIpv4(p, whole, 0, whole.length, defrag);
     return;
   }
-  decodeTransport(p, b, off + hlen, dgramEnd, proto, 4);
+  decodeTransport(p, b, off + hlen, dgramEnd, proto, 4, cut);
 }
 
 /** IPv4 options (RFC 791 §3.1): walked for well-formedness only; no option changes decoding. */
@@ -98,6 +106,20 @@ function decodeIpv4Options(p: Packet, b: Uint8Array, o: number, end: number): vo
     const bit = 1 << number;
     if (seen & bit) p.raise(DecodeEvent['ipv4.opt_duplicate']);
     seen |= bit;
+    if (type === IPOPT_RR || type === IPOPT_LSRR || type === IPOPT_SSRR) {
+      // A pointer (1-based, at least 4) to the next 4-byte address slot, at most one past the end.
+      const ptr = len > 2 ? b[o + 2]! : 0;
+      if (len < 3) p.raise(DecodeEvent['ipv4.opt_invalid_len']);
+      else if (ptr < 4 || ptr % 4 !== 0 || ptr > len + 1) p.raise(DecodeEvent['ipv4.opt_malformed']);
+    } else if (type === IPOPT_TS) {
+      // A pointer (at least 5) to the next slot: 4-byte timestamps (flag 0) or 8-byte address + timestamp.
+      if (len < 5) p.raise(DecodeEvent['ipv4.opt_invalid_len']);
+      else {
+        const ptr = b[o + 2]!;
+        const slot = (b[o + 3]! & 0x0f) === 0 ? 4 : 8;
+        if (ptr < 5 || ptr > len + 1 || (ptr - 5) % slot !== 0) p.raise(DecodeEvent['ipv4.opt_malformed']);
+      }
+    }
     o += len;
   }
 }
@@ -122,7 +144,8 @@ export function decodeIpv6(p: Packet, b: Uint8Array, off: number, end: number, d
   loadIpv6(b, off + 24, p.addr, 4);
   const plen = u16be(b, off + 4);
   let dgramEnd = off + 40 + plen;
-  if (40 + plen > avail) {
+  const cut = 40 + plen > avail;
+  if (cut) {
     if (!p.truncated) {
       p.raise(DecodeEvent['ipv6.trunc_pkt']);
       return;
@@ -131,23 +154,24 @@ export function decodeIpv6(p: Packet, b: Uint8Array, off: number, end: number, d
   }
   p.tos = (u16be(b, off) >>> 4) & 0xff;
   p.ipTotalLen = 40 + plen;
-  p.ipId = 0;
+  // A reassembled datagram keeps the identification its fragment headers carried.
+  if (!p.reassembled) p.ipId = 0;
   p.ipFlagsFrag = 0;
   p.ttl = b[off + 7]!;
   p.layer = Layer.NETWORK;
 
   let nh = b[off + 6]!;
   let o = off + 40;
-  let seen = 0; // bits: 1 hop, 2 routing, 4 dst, 8 frag, 16 ah
+  let seen = 0; // bits: 1 hop, 2 routing, 4 dst before routing, 8 frag, 16 ah, 32 dst after routing
   for (let count = 0; count < MAX_IPV6_EXT_HEADERS; count++) {
     if (nh === IpProto.NONE) {
       if (o < dgramEnd) p.raise(DecodeEvent['ipv6.data_after_none_header']);
       p.proto = nh;
       return;
     }
-    if (nh !== IpProto.HOPOPTS && nh !== IpProto.ROUTING && nh !== IpProto.DSTOPTS && nh !== IpProto.FRAGMENT && nh !== IpProto.AH && nh !== IpProto.MOBILITY) break;
+    if (!isExtensionHeader(nh)) break;
     if (dgramEnd - o < 8) {
-      if (!p.truncated) p.raise(DecodeEvent['ipv6.trunc_exthdr']);
+      if (!cut) p.raise(DecodeEvent['ipv6.trunc_exthdr']);
       p.proto = nh;
       return;
     }
@@ -172,6 +196,8 @@ export function decodeIpv6(p: Packet, b: Uint8Array, off: number, end: number, d
       }
       p.proto = b[o]!;
       p.ipId = u32be(b, o + 4);
+      // A fragment cut by the snaplen lacks bytes: reassembling it would make up the rest.
+      if (cut) return;
       const whole = defrag.addIpv6(p, b, off, o, dgramEnd);
       if (whole === null) {
         p.fragmentHeld = true;
@@ -182,39 +208,42 @@ export function decodeIpv6(p: Packet, b: Uint8Array, off: number, end: number, d
       decodeIpv6(p, whole, 0, whole.length, defrag);
       return;
     }
-    let hlen: number;
+    const hlen = nh === IpProto.AH ? (b[o + 1]! + 2) * 4 : (b[o + 1]! + 1) * 8;
     if (nh === IpProto.AH) {
       if (seen & 16) p.raise(DecodeEvent['ipv6.exthdr_dupl_ah']);
       seen |= 16;
-      hlen = (b[o + 1]! + 2) * 4;
-    } else {
-      hlen = (b[o + 1]! + 1) * 8;
-      if (nh === IpProto.HOPOPTS) {
-        if (seen & 1) p.raise(DecodeEvent['ipv6.exthdr_dupl_hh']);
-        seen |= 1;
-      } else if (nh === IpProto.ROUTING) {
-        if (seen & 2) p.raise(DecodeEvent['ipv6.exthdr_dupl_rh']);
-        seen |= 2;
-        if (b[o + 2]! === 0) p.raise(DecodeEvent['ipv6.rh_type_0']);
-      } else if (nh === IpProto.DSTOPTS) {
-        // Two destination-options headers are legal (before and after routing); three are not.
-        if (seen & 4 && !(seen & 2)) p.raise(DecodeEvent['ipv6.exthdr_dupl_dh']);
-        seen |= 4;
-      }
-      if ((nh === IpProto.HOPOPTS || nh === IpProto.DSTOPTS) && !validTlvOptions(b, o + 2, Math.min(o + hlen, dgramEnd))) {
-        p.raise(DecodeEvent['ipv6.exthdr_invalid_optlen']);
-      }
+    } else if (nh === IpProto.HOPOPTS) {
+      if (seen & 1) p.raise(DecodeEvent['ipv6.exthdr_dupl_hh']);
+      seen |= 1;
+    } else if (nh === IpProto.ROUTING) {
+      if (seen & 2) p.raise(DecodeEvent['ipv6.exthdr_dupl_rh']);
+      seen |= 2;
+      if (b[o + 2]! === 0) p.raise(DecodeEvent['ipv6.rh_type_0']);
+    } else if (nh === IpProto.DSTOPTS) {
+      // One destination-options header may come before the routing header and one after it (RFC 8200 §4.1).
+      const bit = seen & 2 ? 32 : 4;
+      if (seen & bit) p.raise(DecodeEvent['ipv6.exthdr_dupl_dh']);
+      seen |= bit;
     }
     if (o + hlen > dgramEnd) {
-      if (!p.truncated) p.raise(DecodeEvent['ipv6.trunc_exthdr']);
+      if (!cut) p.raise(DecodeEvent['ipv6.trunc_exthdr']);
       p.proto = nh;
       return;
+    }
+    if ((nh === IpProto.HOPOPTS || nh === IpProto.DSTOPTS) && !validTlvOptions(b, o + 2, o + hlen)) {
+      p.raise(DecodeEvent['ipv6.exthdr_invalid_optlen']);
     }
     nh = b[o]!;
     o += hlen;
   }
   p.proto = nh;
-  decodeTransport(p, b, o, dgramEnd, nh, 6);
+  // Past the cap the chain was not followed to its end: there is no transport header to trust.
+  if (isExtensionHeader(nh) || nh === IpProto.NONE) return;
+  decodeTransport(p, b, o, dgramEnd, nh, 6, cut);
+}
+
+function isExtensionHeader(nh: number): boolean {
+  return nh === IpProto.HOPOPTS || nh === IpProto.ROUTING || nh === IpProto.DSTOPTS || nh === IpProto.FRAGMENT || nh === IpProto.AH || nh === IpProto.MOBILITY;
 }
 
 /** Hop-by-hop and destination options are TLVs (RFC 8200 §4.2); each must fit its header. */
@@ -230,22 +259,22 @@ function validTlvOptions(b: Uint8Array, o: number, end: number): boolean {
   return o === end;
 }
 
-export function decodeTransport(p: Packet, b: Uint8Array, off: number, end: number, proto: number, ipVersion: 4 | 6): void {
+export function decodeTransport(p: Packet, b: Uint8Array, off: number, end: number, proto: number, ipVersion: 4 | 6, cut: boolean): void {
   p.proto = proto;
   switch (proto) {
     case IpProto.TCP:
-      decodeTcp(p, b, off, end);
+      decodeTcp(p, b, off, end, cut);
       break;
     case IpProto.UDP:
-      decodeUdp(p, b, off, end);
+      decodeUdp(p, b, off, end, cut);
       break;
     case IpProto.ICMP:
       if (ipVersion === 6) p.raise(DecodeEvent['ipv6.icmpv4']);
-      decodeIcmpv4(p, b, off, end);
+      decodeIcmpv4(p, b, off, end, cut);
       break;
     case IpProto.ICMPV6:
       if (ipVersion === 4) p.raise(DecodeEvent['ipv4.icmpv6']);
-      decodeIcmpv6(p, b, off, end);
+      decodeIcmpv6(p, b, off, end, cut);
       break;
     default:
       // Another protocol (GRE, ESP, SCTP, ...): followed as a flow by addresses and protocol only.

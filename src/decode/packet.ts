@@ -84,6 +84,9 @@ export class Packet {
   mss = -1;
   wscale = -1;
   sackPermitted = false;
+  /** SACK option: offset in `data` of its first (left, right) edge pair, and how many pairs; 0 blocks when absent. */
+  sackOff = 0;
+  sackBlocks = 0;
   tsVal = -1;
   tsEcr = -1;
   icmpType = -1;
@@ -108,15 +111,28 @@ export class Packet {
     this.vlanCount = 0;
     this.etherType = 0;
     this.ipVersion = 0;
+    this.l3Off = 0;
+    this.addr.fill(0);
+    this.ttl = 0;
+    this.tos = 0;
+    this.ipId = 0;
+    this.ipFlagsFrag = 0;
+    this.ipTotalLen = 0;
     this.proto = -1;
     this.reassembled = false;
     this.fragmentHeld = false;
+    this.l4Off = 0;
     this.srcPort = 0;
     this.dstPort = 0;
     this.tcpFlags = 0;
+    this.seq = 0;
+    this.ack = 0;
+    this.window = 0;
     this.mss = -1;
     this.wscale = -1;
     this.sackPermitted = false;
+    this.sackOff = 0;
+    this.sackBlocks = 0;
     this.tsVal = -1;
     this.tsEcr = -1;
     this.icmpType = -1;

@@ -1,3 +1,8 @@
+/*
+ * Each decoder here reads [off, end), the IP payload that is present. `cut` says the snaplen cut
+ * the datagram short of its length field: a header past `end` is then the capture's doing, not
+ * the sender's, and raises nothing. A frame cut only in its link-layer trailer is not cut here.
+ */
 import { u16be, u32be } from '../wire/bytes.js';
 import { DecodeEvent } from './events.js';
 import { Layer, type Packet } from './packet.js';
@@ -11,13 +16,13 @@ const TCP_OPT_SACK = 5;
 const TCP_OPT_TS = 8;
 
 /**
- * TCP header and options (RFC 9293, 7323, 2018). `end` is the end of the IP payload that is
- * present. A header that does not fit raises an event and leaves the packet at the network layer.
+ * TCP header and options (RFC 9293, 7323, 2018). A header that does not fit raises an event and
+ * leaves the packet at the network layer.
  */
-export function decodeTcp(p: Packet, b: Uint8Array, off: number, end: number): void {
+export function decodeTcp(p: Packet, b: Uint8Array, off: number, end: number, cut: boolean): void {
   const avail = end - off;
   if (avail < 20) {
-    if (!p.truncated) p.raise(DecodeEvent['tcp.pkt_too_small']);
+    if (!cut) p.raise(DecodeEvent['tcp.pkt_too_small']);
     return;
   }
   const hlen = (b[off + 12]! >>> 4) * 4;
@@ -26,7 +31,7 @@ export function decodeTcp(p: Packet, b: Uint8Array, off: number, end: number): v
     return;
   }
   if (hlen > avail) {
-    if (!p.truncated) p.raise(DecodeEvent['tcp.invalid_optlen']);
+    if (!cut) p.raise(DecodeEvent['tcp.invalid_optlen']);
     return;
   }
   p.l4Off = off;
@@ -80,6 +85,10 @@ function decodeTcpOptions(p: Packet, b: Uint8Array, o: number, end: number): voi
         break;
       case TCP_OPT_SACK:
         if (len < 10 || (len - 2) % 8 !== 0) p.raise(DecodeEvent['tcp.opt_invalid_len']);
+        else {
+          p.sackOff = o + 2;
+          p.sackBlocks = (len - 2) / 8;
+        }
         break;
       case TCP_OPT_TS:
         if (len === 10) {
@@ -93,10 +102,10 @@ function decodeTcpOptions(p: Packet, b: Uint8Array, o: number, end: number): voi
 }
 
 /** UDP (RFC 768). The length field bounds the payload; Ethernet padding past it is not payload. */
-export function decodeUdp(p: Packet, b: Uint8Array, off: number, end: number): void {
+export function decodeUdp(p: Packet, b: Uint8Array, off: number, end: number, cut: boolean): void {
   const avail = end - off;
   if (avail < 8) {
-    if (!p.truncated) p.raise(DecodeEvent['udp.pkt_too_small']);
+    if (!cut) p.raise(DecodeEvent['udp.pkt_too_small']);
     return;
   }
   const ulen = u16be(b, off + 4);
@@ -106,7 +115,7 @@ export function decodeUdp(p: Packet, b: Uint8Array, off: number, end: number): v
   }
   let payloadEnd = off + ulen;
   if (ulen > avail) {
-    if (!p.truncated) {
+    if (!cut) {
       p.raise(DecodeEvent['udp.hlen_invalid']);
       return;
     }
@@ -129,9 +138,9 @@ const ICMP4_ERRORS = new Set([3, 4, 5, 11, 12]);
 const ICMP4_WITH_ID = new Set([0, 8, 13, 14, 15, 16, 17, 18]);
 
 /** ICMPv4 (RFC 792). Error messages must quote an IPv4 header of the offending datagram. */
-export function decodeIcmpv4(p: Packet, b: Uint8Array, off: number, end: number): void {
+export function decodeIcmpv4(p: Packet, b: Uint8Array, off: number, end: number, cut: boolean): void {
   if (end - off < 8) {
-    if (!p.truncated) p.raise(DecodeEvent['icmpv4.pkt_too_small']);
+    if (!cut) p.raise(DecodeEvent['icmpv4.pkt_too_small']);
     return;
   }
   const type = b[off]!;
@@ -144,7 +153,7 @@ export function decodeIcmpv4(p: Packet, b: Uint8Array, off: number, end: number)
   if (ICMP4_WITH_ID.has(type)) {
     p.icmpId = u16be(b, off + 4);
     p.icmpSeq = u16be(b, off + 6);
-  } else if (ICMP4_ERRORS.has(type) && !p.truncated) {
+  } else if (ICMP4_ERRORS.has(type) && !cut) {
     const inner = off + 8;
     if (end - inner < 20) p.raise(DecodeEvent['icmpv4.ipv4_trunc_pkt']);
     else if (b[inner]! >>> 4 !== 4) p.raise(DecodeEvent['icmpv4.ipv4_unknown_ver']);
@@ -155,14 +164,26 @@ export function decodeIcmpv4(p: Packet, b: Uint8Array, off: number, end: number)
   p.layer = Layer.TRANSPORT;
 }
 
+/** ICMPv6 error messages (RFC 4443) and the highest code each defines. */
 const ICMP6_ERRORS_MAX_CODE: ReadonlyMap<number, number> = new Map([
   [1, 7], [2, 0], [3, 1], [4, 3],
 ]);
 
+/**
+ * ICMPv6 informational types in the IANA registry with the highest code each defines (255:
+ * the code is a subtype or unconstrained). Suricata's list: a type outside it is unknown.
+ */
+const ICMP6_INFO_MAX_CODE: ReadonlyMap<number, number> = new Map([
+  [100, 255], [101, 255], [128, 0], [129, 0], [130, 0], [131, 0], [132, 0], [133, 0], [134, 0], [135, 0], [136, 0], [137, 0],
+  [138, 255], [139, 2], [140, 2], [141, 0], [142, 0], [143, 0], [144, 0], [145, 0], [146, 0], [147, 0], [148, 0], [149, 0], [150, 255],
+  [151, 0], [152, 0], [153, 0], [154, 255], [155, 255], [156, 255], [157, 255], [158, 255], [159, 0], [160, 0], [161, 4],
+  [200, 255], [201, 255], [255, 255],
+]);
+
 /** ICMPv6 (RFC 4443). Error messages must quote an IPv6 header. */
-export function decodeIcmpv6(p: Packet, b: Uint8Array, off: number, end: number): void {
+export function decodeIcmpv6(p: Packet, b: Uint8Array, off: number, end: number, cut: boolean): void {
   if (end - off < 4) {
-    if (!p.truncated) p.raise(DecodeEvent['icmpv6.pkt_too_small']);
+    if (!cut) p.raise(DecodeEvent['icmpv6.pkt_too_small']);
     return;
   }
   const type = b[off]!;
@@ -172,13 +193,15 @@ export function decodeIcmpv6(p: Packet, b: Uint8Array, off: number, end: number)
   const maxCode = ICMP6_ERRORS_MAX_CODE.get(type);
   if (maxCode !== undefined) {
     if (code > maxCode) p.raise(DecodeEvent['icmpv6.unknown_code']);
-    if (!p.truncated) {
+    if (!cut) {
       const inner = off + 8;
       if (end - inner < 40) p.raise(DecodeEvent['icmpv6.ipv6_trunc_pkt']);
       else if (b[inner]! >>> 4 !== 6) p.raise(DecodeEvent['icmpv6.ipv6_unknown_version']);
     }
-  } else if ((type === 128 || type === 129) && code !== 0) {
-    p.raise(DecodeEvent['icmpv6.unknown_code']);
+  } else {
+    const infoMax = ICMP6_INFO_MAX_CODE.get(type);
+    if (infoMax === undefined) p.raise(DecodeEvent['icmpv6.unknown_type']);
+    else if (code > infoMax) p.raise(DecodeEvent['icmpv6.unknown_code']);
   }
   if ((type === 128 || type === 129) && end - off >= 8) {
     p.icmpId = u16be(b, off + 4);

@@ -105,7 +105,8 @@ export function ipv4(spec: Ipv4Spec, payload: Uint8Array): Buffer {
   const optLen = (opts.length + 3) & ~3;
   const hlen = 20 + optLen;
   const h = Buffer.alloc(hlen);
-  h[0] = 0x40 | ((spec.headerLength ?? hlen) / 4);
+  // Masked: an override past 60 bytes must not spill into the version nibble.
+  h[0] = 0x40 | (((spec.headerLength ?? hlen) >>> 2) & 0x0f);
   h[1] = spec.tos ?? 0;
   h.writeUInt16BE(spec.totalLength ?? hlen + payload.length, 2);
   h.writeUInt16BE(spec.id ?? 0, 4);
@@ -214,6 +215,7 @@ export interface TcpSpec {
   /** Flag letters: S, A, F, R, P, U, E, C (e.g. "SA", "PA"). */
   flags: string;
   window?: number;
+  /** Option bytes; padded to a multiple of 4 with EOL. */
   options?: Uint8Array;
   /** Overrides the data-offset field, in bytes. */
   headerLength?: number;
@@ -233,13 +235,13 @@ export function tcpFlags(letters: string): number {
 
 export function tcp(spec: TcpSpec, payload: Uint8Array, src: string, dst: string): Buffer {
   const opts = spec.options ?? new Uint8Array(0);
-  const hlen = 20 + opts.length;
+  const hlen = 20 + ((opts.length + 3) & ~3);
   const h = Buffer.alloc(hlen);
   h.writeUInt16BE(spec.sport, 0);
   h.writeUInt16BE(spec.dport, 2);
   h.writeUInt32BE(spec.seq >>> 0, 4);
   h.writeUInt32BE((spec.ack ?? 0) >>> 0, 8);
-  h[12] = ((spec.headerLength ?? hlen) / 4) << 4;
+  h[12] = (((spec.headerLength ?? hlen) >>> 2) & 0x0f) << 4;
   h[13] = tcpFlags(spec.flags);
   h.writeUInt16BE(spec.window ?? 65535, 14);
   Buffer.from(opts).copy(h, 20);
@@ -282,22 +284,44 @@ export function icmpv6(type: number, code: number, rest: number, payload: Uint8A
 /**
  * Splits an IPv4 datagram into fragments. `pieces` are [offset, length] ranges of the payload
  * (offsets multiples of 8), in the order they are to be sent; they may overlap or leave holes.
- * The piece that reaches the end of the payload has more-fragments clear.
+ * The piece that reaches the end of the payload has more-fragments clear. As RFC 791 says, the
+ * offset-0 fragment carries all of the datagram's options, the others only those marked copied.
  */
 export function fragmentIpv4(datagram: Buffer, pieces: Array<[number, number]>, data?: (offset: number, length: number) => Uint8Array): Buffer[] {
   const hlen = (datagram[0]! & 0x0f) * 4;
   const payload = datagram.subarray(hlen);
+  const options = datagram.subarray(20, hlen);
   const spec: Ipv4Spec = {
     src: `${datagram[12]}.${datagram[13]}.${datagram[14]}.${datagram[15]}`,
     dst: `${datagram[16]}.${datagram[17]}.${datagram[18]}.${datagram[19]}`,
     proto: datagram[9]!,
     id: datagram.readUInt16BE(4),
     ttl: datagram[8]!,
+    tos: datagram[1]!,
   };
+  const copied = copiedOptions(options);
   return pieces.map(([offset, length]) => {
     const bytes = data?.(offset, length) ?? payload.subarray(offset, offset + length);
-    return ipv4({ ...spec, fragmentOffset: offset, moreFragments: offset + length < payload.length }, bytes);
+    return ipv4({ ...spec, options: offset === 0 ? options : copied, fragmentOffset: offset, moreFragments: offset + length < payload.length }, bytes);
   });
+}
+
+/** The options with the copied flag (0x80) set: those every fragment repeats. */
+function copiedOptions(options: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  for (let o = 0; o < options.length; ) {
+    const type = options[o]!;
+    if (type === 0) break;
+    if (type === 1) {
+      o++;
+      continue;
+    }
+    const len = options[o + 1] ?? 0;
+    if (len < 2) break;
+    if (type & 0x80) out.push(...options.subarray(o, o + len));
+    o += len;
+  }
+  return Uint8Array.from(out);
 }
 
 /** Splits an IPv6 datagram (fixed header + upper layer) into fragments with a Fragment header each. */

@@ -142,7 +142,8 @@ test('LINKTYPE_IPV4 (228) and LINKTYPE_IPV6 (229) are raw IP of one version', ()
   assertUdp4(decodeOne(udp4(), { linktype: 228 }).p);
   assertUdp6(decodeOne(udp6(), { linktype: 229 }).p);
   assert.deepEqual(eventNames(decodeOne(udp6(), { linktype: 228 }).p), ['ipv4.wrong_ip_version']);
-  assert.deepEqual(eventNames(decodeOne(udp4(), { linktype: 229 }).p), ['ipv6.wrong_ip_version']);
+  const big4 = ipv4({ ...V4, proto: 17 }, udp(1, 2, Buffer.alloc(40), V4.src, V4.dst));
+  assert.deepEqual(eventNames(decodeOne(big4, { linktype: 229 }).p), ['ipv6.wrong_ip_version']);
 });
 
 test('BSD loopback (0) reads AF_INET in either byte order', () => {
