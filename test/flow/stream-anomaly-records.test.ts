@@ -28,7 +28,7 @@ test('a gap becomes a stream anomaly record on the flow, with its direction and 
   const [gap, ...rest] = anomalies(events);
   assert.deepEqual(rest, []);
   assert.equal(gap?.flow_id, flow.flow_id);
-  assert.deepEqual(gap?.anomaly, { type: 'stream', event: 'stream.reassembly_seq_gap', direction: 'to_client' });
+  assert.deepEqual(gap?.anomaly, { type: 'stream', event: 'stream.reassembly_seq_gap', direction: 'to_client', gap_bytes: 6 });
   assert.deepEqual([gap?.src_ip, gap?.src_port, gap?.dest_ip, gap?.dest_port], ['10.0.0.2', 80, '10.0.0.1', 40000]);
   assert.equal(flow.tcp?.tc_gap, true);
   assert.equal(pipeline.anomalies.get('stream.reassembly_seq_gap'), 1);
