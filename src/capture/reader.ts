@@ -29,6 +29,8 @@ export interface ReadOptions {
  * end of the window is moved to its start. 4 MiB keeps reads large without holding much.
  */
 const WINDOW_BYTES = 4 * 1024 * 1024;
+/** Smallest window: room for any ordinary record, so only jumbo frames make it grow. */
+const MIN_WINDOW_BYTES = 64 * 1024;
 
 /**
  * Reads one capture from a byte source and hands every frame to the sink. The format
@@ -46,7 +48,8 @@ export async function readCapture(source: ByteSource, sink: FrameSink, options: 
 }
 
 async function readAll(source: ByteSource, reads: AbortableReads, sink: FrameSink, options: ReadOptions): Promise<CaptureSummary> {
-  let window = new Uint8Array(WINDOW_BYTES);
+  // A small capture (a test, a honeypot session) needs no 4 MiB window: zeroing one costs more than reading it.
+  let window = new Uint8Array(source.size !== null && source.size < WINDOW_BYTES ? Math.max(MIN_WINDOW_BYTES, source.size) : WINDOW_BYTES);
   let have = 0;
   let fileOffset = 0; // file offset of window[0]
   let parser: CaptureParser | null = null;
