@@ -71,4 +71,6 @@ export class Flow {
   lruPrev: Flow | null = null;
   lruNext: Flow | null = null;
   lruList = -1;
+  /** lastTime when the flow was last moved to the tail of its list. */
+  queuedAt = 0;
 }

@@ -61,14 +61,30 @@ export class Stream {
   base = 0;
   /** Sequence number at `base` (32-bit). */
   baseSeq = 0;
+  /** The sequence number of the first packet seen this way (-1 until one is), for port-reuse checks. */
+  firstSeq = -1;
+  /** Stream offset of this side's FIN (just past its data), -1 until sent. */
+  finAt = -1;
+  /** The peer has acknowledged this side's FIN. */
+  finAcked = false;
   /** Highest acknowledgment the peer sent for this direction, as a stream offset; -1 until one is seen. */
   ackedUpTo = -1;
-  readonly held = new PieceList();
+  /** Out-of-order data held, made on first need: most streams never hold any. */
+  private list: PieceList | null = null;
   delivered = 0;
   gaps = 0;
   gapBytes = 0;
   retransmissions = 0;
   overlaps = 0;
+
+  get held(): PieceList {
+    return (this.list ??= new PieceList());
+  }
+
+  /** Out-of-order bytes held now. */
+  get heldBytes(): number {
+    return this.list === null ? 0 : this.list.bytes;
+  }
 
   /** Starts the stream at `seq`, the sequence number of its first data byte. */
   start(seq: number): void {
@@ -103,12 +119,13 @@ export class Stream {
       off += this.base - start;
       start = this.base;
     }
-    const held = this.held;
-    if (start === this.base && (held.first === undefined || held.first.start >= end)) {
+    const list = this.list;
+    if (start === this.base && (list === null || list.first === undefined || list.first.start >= end)) {
       this.advance(flow, dir, buf, off, end - start, sink);
-      if (held.first !== undefined) this.drain(flow, dir, sink);
+      if (list !== null && list.first !== undefined) this.drain(flow, dir, sink);
       return result;
     }
+    const held = this.held;
     const r = held.insert(start, buf, off, end - start, policy);
     if (r.overlapped) {
       this.overlaps++;
@@ -135,18 +152,19 @@ export class Stream {
 
   /** The peer acknowledged bytes we never saw: they were lost to the capture, not the host, so the holes below the acknowledgment are skipped. */
   private skipAcked<F>(flow: F, dir: number, sink: StreamSink<F>): void {
-    const held = this.held;
+    const held = this.list;
+    if (held === null) return;
     while (held.first !== undefined && this.ackedUpTo > this.base && held.first.start <= this.ackedUpTo) this.skipGap(flow, dir, sink);
   }
 
   /** Delivers everything held, across holes: the connection is over and nothing more will come. */
   flush<F>(flow: F, dir: number, sink: StreamSink<F>): void {
-    while (this.held.first !== undefined) this.skipGap(flow, dir, sink);
+    while (this.list !== null && this.list.first !== undefined) this.skipGap(flow, dir, sink);
   }
 
   /** Skips the hole before the first held piece, reports it, and delivers what follows. */
   private skipGap<F>(flow: F, dir: number, sink: StreamSink<F>): void {
-    const first = this.held.first;
+    const first = this.list?.first;
     if (first === undefined) return;
     if (first.start > this.base) {
       const missing = first.start - this.base;
@@ -159,7 +177,8 @@ export class Stream {
   }
 
   private drain<F>(flow: F, dir: number, sink: StreamSink<F>): void {
-    const held = this.held;
+    const held = this.list;
+    if (held === null) return;
     for (let p = held.first; p !== undefined && p.start <= this.base; p = held.first) {
       held.shift();
       if (p.end > this.base) {

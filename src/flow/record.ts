@@ -34,7 +34,8 @@ export function flowHeader(flow: Flow, eventType: string, sec: number, nsec: num
   return h;
 }
 
-const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+const HEX2 = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
+const hex2 = (n: number): string => HEX2[n & 0xff]!;
 
 /** Suricata's flow record for a finished flow. */
 export function flowEvent(flow: Flow, reason: EndReasonValue): FlowEvent {

@@ -100,8 +100,10 @@ export class FlowTable {
   };
   /** Direction of the last packet given to `process`: TO_SERVER or TO_CLIENT. */
   dir = TO_SERVER;
-  private readonly buckets: Array<Flow | null>;
-  private readonly mask: number;
+  private buckets: Array<Flow | null>;
+  private mask: number;
+  /** Bucket count the table may grow to: the power of two at or above maxFlows (at most 4 Mi). */
+  private readonly maxBuckets: number;
   private count = 0;
   private readonly maxFlows: number;
   private readonly timeouts: number[] = new Array<number>(LISTS).fill(0);
@@ -121,10 +123,12 @@ export class FlowTable {
     options: FlowTableOptions = {},
   ) {
     this.maxFlows = options.maxFlows ?? DEFAULT_MAX_FLOWS;
-    let size = 1024;
-    while (size < this.maxFlows && size < 1 << 22) size <<= 1;
-    this.buckets = new Array<Flow | null>(size).fill(null);
-    this.mask = size - 1;
+    let max = 1024;
+    while (max < this.maxFlows && max < 1 << 22) max <<= 1;
+    this.maxBuckets = max;
+    // Start small and double as flows arrive: a table for a small capture costs little to make.
+    this.buckets = new Array<Flow | null>(1024).fill(null);
+    this.mask = 1023;
     PROTO_CLASSES.forEach((proto, i) => {
       const t = { ...DEFAULT_TIMEOUTS[proto], ...options.timeouts?.[proto] };
       this.timeouts[i * 3 + FlowState.NEW] = t.new;
@@ -202,7 +206,7 @@ export class FlowTable {
     const tcpFlags = p.tcpFlags;
     if (flow !== null && flow.tcp !== null && (tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) {
       // A new SYN with another ISN on a known tuple is a new connection reusing the ports (as tshark splits tcp.stream).
-      const first = flow.tcp.firstSeq[dir]!;
+      const first = flow.tcp.streams[dir]!.firstSeq;
       if (first !== -1 && first !== p.seq) {
         this.end(flow, EndReason.TCP_REUSE);
         flow = null;
@@ -238,16 +242,16 @@ export class FlowTable {
 
     const tcp = flow.tcp;
     if (tcp !== null) {
-      const held = tcp.streams[0].held.bytes + tcp.streams[1].held.bytes;
+      const held = tcp.streams[0].heldBytes + tcp.streams[1].heldBytes;
       const r = tcp.packet(flow, dir, tcpFlags, p.seq, p.ack, p.data, p.payloadOff, p.payloadLen, this.policy, this.limits, this.stream);
-      this.heldBytes += tcp.streams[0].held.bytes + tcp.streams[1].held.bytes - held;
+      this.heldBytes += tcp.streams[0].heldBytes + tcp.streams[1].heldBytes - held;
       if (r === Insert.RETRANSMISSION) this.streamEvent(flow, dir, StreamEvent.pkt_retransmission);
       else if (r === Insert.OVERLAP) this.streamEvent(flow, dir, StreamEvent.reassembly_overlap);
       else if (r === Insert.OVERLAP_DIFFERENT) this.streamEvent(flow, dir, StreamEvent.reassembly_overlap_different_data);
       if (this.heldBytes > this.reassemblyMemcap) {
         // All streams together hold too much out of order: this one gives up its holes now.
         this.streamEvent(flow, dir, StreamEvent.reassembly_memcap);
-        const before = tcp.streams[dir]!.held.bytes;
+        const before = tcp.streams[dir]!.heldBytes;
         tcp.streams[dir]!.flush(flow, dir, this.stream);
         this.heldBytes -= before;
       }
@@ -302,6 +306,7 @@ export class FlowTable {
     flow.startSec = p.tsSec;
     flow.startNsec = p.tsNsec;
     if (p.proto === IpProto.TCP) flow.tcp = new TcpSession();
+    if (this.count >= this.buckets.length && this.buckets.length < this.maxBuckets) this.grow();
     flow.bucketNext = this.buckets[h & this.mask] ?? null;
     this.buckets[h & this.mask] = flow;
     this.count++;
@@ -309,6 +314,23 @@ export class FlowTable {
     const name = protoName(p.proto);
     this.counters.byProto.set(name, (this.counters.byProto.get(name) ?? 0) + 1);
     return flow;
+  }
+
+  /** Doubles the bucket array and rehashes every flow into it. */
+  private grow(): void {
+    const old = this.buckets;
+    const size = old.length * 2;
+    this.buckets = new Array<Flow | null>(size).fill(null);
+    this.mask = size - 1;
+    for (let i = 0; i < old.length; i++) {
+      for (let f = old[i] ?? null; f !== null; ) {
+        const next: Flow | null = f.bucketNext;
+        const slot = f.hash & this.mask;
+        f.bucketNext = this.buckets[slot] ?? null;
+        this.buckets[slot] = f;
+        f = next;
+      }
+    }
   }
 
   /** Table full: end the flow closest to its own timeout (Suricata's emergency eviction, one at a time). */
@@ -350,7 +372,7 @@ export class FlowTable {
     flow.bucketNext = null;
     this.count--;
     if (flow.tcp !== null) {
-      this.heldBytes -= flow.tcp.streams[0].held.bytes + flow.tcp.streams[1].held.bytes;
+      this.heldBytes -= flow.tcp.streams[0].heldBytes + flow.tcp.streams[1].heldBytes;
       flow.tcp.flush(flow, this.stream);
     }
     this.counters.ended[reason]!++;
@@ -362,12 +384,18 @@ export class FlowTable {
     this.sink.streamEvent(flow, dir, event, gapBytes);
   }
 
-  /** Moves the flow to the tail of the timeout list for its protocol and state. */
+  /**
+   * Moves the flow to the tail of the timeout list for its protocol and state: when its list
+   * changes, or when it was last moved a second or more ago. The lists stay ordered by last
+   * activity to within a second (so a flow may time out up to a second late), and most packets
+   * move nothing: relinking on every packet touched three flows' memory per packet.
+   */
   private touch(flow: Flow): void {
     const list = protoClass(flow.proto) * 3 + flow.state;
-    if (flow.lruList === list && this.tails[list] === flow) return;
+    if (flow.lruList === list && flow.lastTime - flow.queuedAt < 1) return;
     this.unlink(flow);
     flow.lruList = list;
+    flow.queuedAt = flow.lastTime;
     flow.lruPrev = this.tails[list] ?? null;
     flow.lruNext = null;
     if (flow.lruPrev !== null) flow.lruPrev.lruNext = flow;

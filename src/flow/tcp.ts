@@ -39,12 +39,6 @@ export class TcpSession {
   flagsToClient = 0;
   /** Picked up without seeing the client's SYN. */
   midstream = false;
-  /** The sequence number of the first packet seen in each direction (-1 until one is), for port-reuse checks. */
-  readonly firstSeq = [-1, -1];
-  /** Stream offset of each side's FIN (the offset just past its data), -1 until sent. */
-  readonly finAt = [-1, -1];
-  /** Whether each side's FIN has been acknowledged by the other. */
-  readonly finAcked = [false, false];
   readonly streams: [Stream, Stream] = [new Stream(), new Stream()];
 
   /**
@@ -82,8 +76,8 @@ export class TcpSession {
       this.state = TcpState.ESTABLISHED;
     }
 
-    if (this.firstSeq[dir] === -1) this.firstSeq[dir] = seq;
     const own = this.streams[dir]!;
+    if (own.firstSeq === -1) own.firstSeq = seq;
     const peer = this.streams[1 - dir]!;
     // Data on a SYN (TCP Fast Open) starts one past the SYN's sequence number.
     const dataSeq = syn ? seq + 1 : seq;
@@ -101,8 +95,9 @@ export class TcpSession {
 
   /** A side's first FIN (a retransmitted FIN changes nothing). */
   private fin(dir: number, at: number, ackFlag: boolean): void {
-    if (this.finAt[dir] !== -1) return;
-    this.finAt[dir] = at;
+    const stream = this.streams[dir]!;
+    if (stream.finAt !== -1) return;
+    stream.finAt = at;
     switch (this.state) {
       case TcpState.SYN_RECV:
       case TcpState.ESTABLISHED:
@@ -123,10 +118,11 @@ export class TcpSession {
 
   /** An acknowledgment that covers a side's FIN moves the close on. */
   private finAcknowledged(finDir: number, ack: number): void {
-    const at = this.finAt[finDir]!;
-    if (at === -1 || this.finAcked[finDir]) return;
-    if (this.streams[finDir]!.offsetOf(ack) < at + 1) return;
-    this.finAcked[finDir] = true;
+    const stream = this.streams[finDir]!;
+    const at = stream.finAt;
+    if (at === -1 || stream.finAcked) return;
+    if (stream.offsetOf(ack) < at + 1) return;
+    stream.finAcked = true;
     switch (this.state) {
       case TcpState.FIN_WAIT1:
         if (finDir !== TO_SERVER) this.state = TcpState.FIN_WAIT2;
@@ -135,7 +131,7 @@ export class TcpSession {
         this.state = TcpState.TIME_WAIT;
         break;
       case TcpState.TIME_WAIT:
-        if (this.finAcked[0] && this.finAcked[1]) this.state = TcpState.CLOSED;
+        if (this.streams[0].finAcked && this.streams[1].finAcked) this.state = TcpState.CLOSED;
         break;
       case TcpState.LAST_ACK:
         if (finDir !== TO_SERVER) this.state = TcpState.CLOSED;
