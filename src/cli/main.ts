@@ -1,17 +1,23 @@
 #!/usr/bin/env node
 import { Exit, UsageError } from './exit.js';
+import { ANALYZE_USAGE, runAnalyze } from './analyze.js';
 import { READ_USAGE, runRead } from './read.js';
+import { RULES_USAGE, runRules } from './rules.js';
 
 const USAGE = `usage: outpost <command> [options]
 
 commands:
   read      read captures or live traffic; write EVE flow and anomaly records
+  analyze   run captures through decoding, flows and rules; write eve.json and fast.log
+  rules     check rule files (rules check), list supported keywords (rules keywords)
   help      this help ("outpost <command> --help" for one command)
 
 See README.md and docs/cli.md.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   read: { run: runRead, usage: READ_USAGE },
+  analyze: { run: runAnalyze, usage: ANALYZE_USAGE },
+  rules: { run: runRules, usage: RULES_USAGE },
 };
 
 async function main(argv: string[]): Promise<number> {

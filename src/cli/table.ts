@@ -1,9 +1,16 @@
-import type { AnomalyEvent, EveEvent, FlowEvent } from '../events/types.js';
+import type { AlertEvent, AnomalyEvent, EveEvent, FlowEvent } from '../events/types.js';
 import { formatBytes } from './progress.js';
 
 /** One line per record for people: flows as they end, anomalies flagged with "!". */
 export function formatRecord(ev: EveEvent): string {
-  return ev.event_type === 'flow' ? formatFlow(ev) : formatAnomaly(ev);
+  if (ev.event_type === 'flow') return formatFlow(ev);
+  if (ev.event_type === 'alert') return formatAlert(ev);
+  return formatAnomaly(ev);
+}
+
+function formatAlert(ev: AlertEvent): string {
+  const a = ev.alert;
+  return `${shortTime(ev.timestamp).padEnd(26)} ** [${a.gid}:${a.signature_id}:${a.rev}] ${a.signature} (priority ${a.severity}) ${endpoint(ev.src_ip, ev.src_port)} -> ${endpoint(ev.dest_ip, ev.dest_port)}`;
 }
 
 export const TABLE_HEADER = `${'time'.padEnd(26)} ${'proto'.padEnd(9)} ${'client'.padEnd(40)}    ${'server'.padEnd(40)} ${'pkts'.padStart(7)} ${'bytes'.padStart(9)}  state/reason`;

@@ -56,6 +56,8 @@ export class Decoder {
     c.bytes += frame.wirelen;
     p.reset();
     p.data = frame.data;
+    p.frameOffset = frame.offset;
+    p.frameLength = frame.caplen;
     p.tsSec = frame.tsSec;
     p.tsNsec = frame.tsNsec;
     p.wirelen = frame.wirelen;

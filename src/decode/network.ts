@@ -88,6 +88,8 @@ function decodeIpv4Options(p: Packet, b: Uint8Array, o: number, end: number): vo
   let seen = 0;
   while (o < end) {
     const type = b[o]!;
+    // Options present, by number (the low 5 bits of the type), for the ipopts rule keyword.
+    p.ipOptions |= 1 << (type & 0x1f);
     if (type === IPOPT_EOL) return;
     if (type === IPOPT_NOP) {
       o++;

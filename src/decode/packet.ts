@@ -32,6 +32,9 @@ const MAX_EVENTS_PER_PACKET = 8;
 export class Packet {
   // --- the frame ---
   data: Uint8Array = new Uint8Array(0);
+  /** Where the frame (link header first) starts in `data`, and its captured length; the frame's own for a reassembled datagram's last fragment. */
+  frameOffset = 0;
+  frameLength = 0;
   tsSec = 0;
   tsNsec = 0;
   /** Bytes on the wire for this frame (or for all fragments of a reassembled datagram). */
@@ -65,6 +68,8 @@ export class Packet {
   /** IPv4 flags and fragment offset field (host order), 0 for IPv6. */
   ipFlagsFrag = 0;
   ipTotalLen = 0;
+  /** IPv4 options present: bit n set for option number n (the type's low 5 bits). */
+  ipOptions = 0;
   /** Transport protocol (after IPv6 extension headers); -1 when none. */
   proto = -1;
   /** The datagram was rebuilt from fragments. */
@@ -111,6 +116,7 @@ export class Packet {
     this.vlanCount = 0;
     this.etherType = 0;
     this.ipVersion = 0;
+    this.ipOptions = 0;
     this.l3Off = 0;
     this.addr.fill(0);
     this.ttl = 0;

@@ -133,5 +133,93 @@ export interface AnomalyRecord {
   gap_bytes?: number;
 }
 
+/** A rule matched: Suricata's `alert` record. */
+export interface AlertEvent extends EveCommon {
+  /** Always `alert`. */
+  event_type: 'alert';
+  /** ICMP: the matched packet's type. */
+  icmp_type?: number;
+  /** ICMP: the matched packet's code. */
+  icmp_code?: number;
+  /** Where the packet came from: `wire/pcap` for a captured packet, `defrag` for a rebuilt datagram, `stream (flow timeout)` for stream data inspected when its flow ended. */
+  pkt_src: string;
+  /** The rule that matched and what it says. */
+  alert: AlertRecord;
+  /** The direction of the matched data in its flow: `to_server` or `to_client`. */
+  direction?: 'to_server' | 'to_client';
+  /** The flow's counters when the alert fired (the client as source). */
+  flow?: AlertFlowRecord;
+  /** The matched payload (the packet's, or the stream chunk's), base64; only when payload logging is on. */
+  payload?: string;
+  /** The matched payload with unprintable bytes as dots; only when printable payload logging is on. */
+  payload_printable?: string;
+  /** 1 when the payload is reassembled stream data, 0 when it is one packet's. */
+  stream?: number;
+  /** The whole packet, base64, link header included; only when packet logging is on. */
+  packet?: string;
+  /** The link type of `packet`. */
+  packet_info?: PacketInfo;
+}
+
+/** The `alert` object of an alert record. */
+export interface AlertRecord {
+  /** `allowed` (Outpost is passive: it never blocks), as Suricata writes for an IDS. */
+  action: 'allowed' | 'blocked';
+  /** Generator id (1 for text rules). */
+  gid: number;
+  /** The rule's sid. */
+  signature_id: number;
+  /** The rule's revision. */
+  rev: number;
+  /** The rule's msg. */
+  signature: string;
+  /** The classtype's description, "" without a classtype. */
+  category: string;
+  /** The rule's priority (1 highest). */
+  severity: number;
+  /** The side the rule names as the source, when the rule has a target keyword. */
+  source?: AlertEndpoint;
+  /** The side the rule names as the target, when the rule has a target keyword. */
+  target?: AlertEndpoint;
+  /** The rule's metadata keyword as key to values. */
+  metadata?: Record<string, string[]>;
+}
+
+/** One side of an alert (alert.source, alert.target). */
+export interface AlertEndpoint {
+  /** Address. */
+  ip: string;
+  /** Port, for TCP and UDP. */
+  port?: number;
+}
+
+/** The `flow` object of an alert record. */
+export interface AlertFlowRecord {
+  /** Packets from client to server so far. */
+  pkts_toserver: number;
+  /** Packets from server to client so far. */
+  pkts_toclient: number;
+  /** Bytes on the wire from client to server so far. */
+  bytes_toserver: number;
+  /** Bytes on the wire from server to client so far. */
+  bytes_toclient: number;
+  /** Time of the flow's first packet. */
+  start: string;
+  /** The client's address. */
+  src_ip: string;
+  /** The server's address. */
+  dest_ip: string;
+  /** The client's port (TCP and UDP). */
+  src_port?: number;
+  /** The server's port (TCP and UDP). */
+  dest_port?: number;
+}
+
+/** The `packet_info` object of an alert record. */
+export interface PacketInfo {
+  /** LINKTYPE_ value of the logged packet. */
+  linktype: number;
+}
+
 /** Any record Outpost writes. */
-export type EveEvent = FlowEvent | AnomalyEvent;
+export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent;

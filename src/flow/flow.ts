@@ -66,6 +66,8 @@ export class Flow {
   /** Application protocol, once a later stage names it (e.g. "http"); "" while unknown. */
   appProto = '';
   alerted = false;
+  /** State the detection engine keeps for the flow (flowbits, stream inspection progress); owned by rules/. */
+  detect: unknown = null;
 
   /** Position in the timeout list it belongs to. */
   lruPrev: Flow | null = null;

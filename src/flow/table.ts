@@ -100,6 +100,8 @@ export class FlowTable {
   };
   /** Direction of the last packet given to `process`: TO_SERVER or TO_CLIENT. */
   dir = TO_SERVER;
+  /** What happened to the last packet's TCP payload (an Insert code), -1 when it had none or was not followed. */
+  lastInsert = -1;
   private buckets: Array<Flow | null>;
   private mask: number;
   /** Bucket count the table may grow to: the power of two at or above maxFlows (at most 4 Mi). */
@@ -241,9 +243,11 @@ export class FlowTable {
     }
 
     const tcp = flow.tcp;
+    this.lastInsert = -1;
     if (tcp !== null) {
       const held = tcp.streams[0].heldBytes + tcp.streams[1].heldBytes;
       const r = tcp.packet(flow, dir, tcpFlags, p.seq, p.ack, p.data, p.payloadOff, p.payloadLen, this.policy, this.limits, this.stream);
+      this.lastInsert = r;
       this.heldBytes += tcp.streams[0].heldBytes + tcp.streams[1].heldBytes - held;
       if (r === Insert.RETRANSMISSION) this.streamEvent(flow, dir, StreamEvent.pkt_retransmission);
       else if (r === Insert.OVERLAP) this.streamEvent(flow, dir, StreamEvent.reassembly_overlap);

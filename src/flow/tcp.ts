@@ -39,6 +39,8 @@ export class TcpSession {
   flagsToClient = 0;
   /** Picked up without seeing the client's SYN. */
   midstream = false;
+  /** The handshake had completed before the packet being processed (what the flow:established rule option tests). */
+  establishedBefore = false;
   readonly streams: [Stream, Stream] = [new Stream(), new Stream()];
 
   /**
@@ -46,6 +48,7 @@ export class TcpSession {
    * so the flow table can count retransmissions and overlaps.
    */
   packet<F>(flow: F, dir: number, flags: number, seq: number, ack: number, buf: Uint8Array, off: number, len: number, policy: NewDataWins, limits: StreamLimits, sink: StreamSink<F>): number {
+    this.establishedBefore = this.state >= TcpState.ESTABLISHED;
     if (dir === TO_SERVER) this.flagsToServer |= flags;
     else this.flagsToClient |= flags;
     const syn = (flags & TcpFlag.SYN) !== 0;

@@ -11,6 +11,10 @@ import { eveProto, flowEvent, flowHeader } from '../flow/record.js';
 import type { StreamSink } from '../flow/reassembly.js';
 import { FlowTable, type FlowTableOptions } from '../flow/table.js';
 import { wordsToString } from '../wire/address.js';
+import { Insert } from '../flow/reassembly.js';
+import { alertEvent, fastLogLine, type AlertOptions } from '../rules/alert.js';
+import { DetectEngine, type EngineOptions } from '../rules/engine.js';
+import type { Rule } from '../rules/rule.js';
 
 export interface PipelineOptions {
   flow?: FlowTableOptions;
@@ -19,6 +23,13 @@ export interface PipelineOptions {
   emit?: { flow?: boolean; anomaly?: boolean };
   /** Interface name for in_iface (live capture). */
   iface?: string;
+  /** Signature detection: the rules, and where fast.log lines go. */
+  detect?: {
+    rules: readonly Rule[];
+    engine?: EngineOptions;
+    alert: Omit<AlertOptions, 'iface'>;
+    fastLog?: (line: string) => void;
+  };
 }
 
 /** Anomaly records emitted, by event name ("decoder.ipv4.trunc_pkt", "stream.reassembly_seq_gap"). */
@@ -32,6 +43,8 @@ export type AnomalyCounts = Map<string, number>;
 export class Pipeline {
   readonly decoder: Decoder;
   readonly flows: FlowTable;
+  /** The detection engine, when rules were given. */
+  readonly detect: DetectEngine | null;
   readonly anomalies: AnomalyCounts = new Map();
   private readonly packet = new Packet();
   private readonly emitFlows: boolean;
@@ -48,11 +61,29 @@ export class Pipeline {
     this.emitFlows = options.emit?.flow ?? true;
     this.emitAnomalies = options.emit?.anomaly ?? true;
     this.iface = options.iface;
+    const d = options.detect;
+    const alertOptions: AlertOptions | null = d === undefined ? null : { ...d.alert, ...(options.iface !== undefined ? { iface: options.iface } : {}) };
+    this.detect =
+      d === undefined
+        ? null
+        : new DetectEngine(
+            d.rules,
+            (hit) => {
+              const ev = alertEvent(hit, alertOptions!);
+              this.out(ev);
+              d.fastLog?.(fastLogLine(ev));
+            },
+            d.engine,
+          );
+    const engine = this.detect;
     const stream: StreamSink<Flow> = {
-      data: (_flow, _dir, _buf, _off, len) => {
+      data: (flow, dir, buf, off, len) => {
         this.streamBytes += len;
+        engine?.streamData(flow, dir, buf, off, len);
       },
-      gap: () => {},
+      gap: (flow, dir) => {
+        engine?.streamGap(flow, dir);
+      },
     };
     this.flows = new FlowTable(
       {
@@ -70,6 +101,11 @@ export class Pipeline {
     this.decoder.decode(frame, p);
     const flow = this.flows.process(p);
     if (p.eventCount > 0) this.decodeEvents(p, flow);
+    if (this.detect !== null && !p.fragmentHeld) {
+      const ins = this.flows.lastInsert;
+      const added = ins === Insert.IN_ORDER || ins === Insert.BUFFERED || ins === Insert.OVERLAP || ins === Insert.OVERLAP_DIFFERENT;
+      this.detect.packet(p, flow, flow === null ? 0 : this.flows.dir, added);
+    }
   };
 
   /** Ends every flow: the input is over. */
@@ -78,6 +114,7 @@ export class Pipeline {
   }
 
   private flowEnd(flow: Flow, reason: EndReasonValue): void {
+    this.detect?.flowEnd(flow);
     if (!this.emitFlows) return;
     const ev = flowEvent(flow, reason);
     if (this.iface !== undefined) ev.in_iface = this.iface;

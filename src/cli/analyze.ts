@@ -1,0 +1,134 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CaptureOpenError, openByteSource, readCapture, type CaptureSummary } from '../capture/index.js';
+import { EveWriter } from '../events/writer.js';
+import type { EveEvent } from '../events/types.js';
+import { Pipeline } from '../sensor/pipeline.js';
+import { Exit, UsageError } from './exit.js';
+import { loadRuleSet } from './ruleload.js';
+import { summaryText } from './read.js';
+
+export const ANALYZE_USAGE = `usage: outpost analyze <capture>... --rules <file|dir>... [options]
+
+Reads captures and runs them through the sensor: decoding, flows, stream reassembly and the
+rules. Writes DIR/eve.json (alert, flow and anomaly records) and DIR/fast.log (Suricata's
+format), and a summary to standard error.
+
+options:
+  -r, --rules PATH        a rule file or a directory of *.rules (repeatable)
+  -c, --config FILE       configuration (see outpost.example.yaml); defaults apply without one
+      --home-net CIDRS    HOME_NET, comma separated (EXTERNAL_NET follows as its negation unless set)
+  -o, --out DIR           where eve.json and fast.log go (default: the current directory)
+      --json-summary      print {"events": {type: n}, "alerts": {sid: n}, "verdicts": []} on standard output
+      --payload           add payload (base64) to alerts; --payload-printable and --packet likewise
+  -q, --quiet             no summary on standard error
+  -h, --help              this help`;
+
+export async function runAnalyze(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        rules: { type: 'string', short: 'r', multiple: true, default: [] },
+        config: { type: 'string', short: 'c' },
+        'home-net': { type: 'string' },
+        out: { type: 'string', short: 'o', default: '.' },
+        'json-summary': { type: 'boolean', default: false },
+        payload: { type: 'boolean', default: false },
+        'payload-printable': { type: 'boolean', default: false },
+        packet: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', short: 'q', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const o = parsed.values;
+  if (o.help) {
+    process.stdout.write(`${ANALYZE_USAGE}\n`);
+    return Exit.OK;
+  }
+  if (parsed.positionals.length === 0) throw new UsageError('no capture given');
+  const { config, ruleset } = loadRuleSet(o.rules, o.config, o['home-net']);
+  if (o.rules.length === 0 && config.ruleFiles.length === 0) throw new UsageError('no rules: give --rules PATH (or rule-files in the config)');
+  const report = ruleset.report;
+  if (!o.quiet) {
+    process.stderr.write(`outpost analyze: ${report.loaded} rules loaded of ${report.total - report.disabled} enabled (${Object.values(report.unsupported).reduce((a, b) => a + b, 0)} unsupported, ${report.errors.length} errors; see outpost rules check)\n`);
+  }
+
+  mkdirSync(o.out, { recursive: true });
+  const eveFd = openSync(join(o.out, 'eve.json'), 'w');
+  const fastFd = openSync(join(o.out, 'fast.log'), 'w');
+  const eve = new EveWriter(eveFd);
+  const fast = new EveWriter(fastFd);
+  const events = new Map<string, number>();
+  const alerts = new Map<number, number>();
+  const out = (ev: EveEvent): void => {
+    events.set(ev.event_type, (events.get(ev.event_type) ?? 0) + 1);
+    if (ev.event_type === 'alert') alerts.set(ev.alert.signature_id, (alerts.get(ev.alert.signature_id) ?? 0) + 1);
+    eve.write(ev);
+  };
+  const pipeline = new Pipeline(out, {
+    flow: {
+      streamPolicy: config.stream.overlapPolicy,
+      ...(config.stream.maxFlows !== null ? { maxFlows: config.stream.maxFlows } : {}),
+      ...(config.stream.reassemblyMemcap !== null ? { reassemblyMemcap: config.stream.reassemblyMemcap } : {}),
+      timeouts: config.flowTimeouts,
+    },
+    defrag: { policy: config.defrag.overlapPolicy, timeout: config.defrag.timeout, memcap: config.defrag.memcap, maxTrackers: config.defrag.trackers },
+    detect: {
+      rules: ruleset.rules,
+      engine: { packetAlertMax: config.packetAlertMax, chunkSize: config.stream.chunkSize },
+      alert: {
+        categories: ruleset.ctx.classifications,
+        payload: o.payload || config.eve.payload,
+        payloadPrintable: o['payload-printable'] || config.eve.payloadPrintable,
+        packet: o.packet || config.eve.packet,
+      },
+      fastLog: (line) => fast.writeLine(line),
+    },
+  });
+
+  const started = process.hrtime.bigint();
+  const summaries: CaptureSummary[] = [];
+  let code: number = Exit.OK;
+  try {
+    for (const path of parsed.positionals) {
+      try {
+        summaries.push(await readCapture(await openByteSource(path), pipeline.frame));
+      } catch (err) {
+        if (!(err instanceof CaptureOpenError)) throw err;
+        process.stderr.write(`outpost analyze: ${err.message}\n`);
+        code = Math.max(code, Exit.INPUT);
+      }
+    }
+    pipeline.finish();
+  } finally {
+    eve.flush();
+    fast.flush();
+    closeSync(eveFd);
+    closeSync(fastFd);
+  }
+  for (const s of summaries) if (s.damage !== null) process.stderr.write(`outpost analyze: ${s.damage.message}\n`);
+  if (summaries.some((s) => s.damage !== null) && code === Exit.OK) code = Exit.DAMAGED;
+  if (!o.quiet) {
+    process.stderr.write(summaryText(pipeline, summaries, Number(process.hrtime.bigint() - started) / 1e9));
+    const top = [...alerts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    const total = [...alerts.values()].reduce((a, b) => a + b, 0);
+    process.stderr.write(`  alerts: ${total}${top.length > 0 ? ` (by sid: ${top.map(([sid, n]) => `${sid} ${n}`).join(', ')})` : ''}\n`);
+    process.stderr.write(`  written: ${join(o.out, 'eve.json')}, ${join(o.out, 'fast.log')}\n`);
+  }
+  if (o['json-summary']) {
+    const summary = {
+      events: Object.fromEntries(events),
+      alerts: Object.fromEntries([...alerts.entries()].map(([sid, n]) => [String(sid), n])),
+      verdicts: [] as unknown[],
+    };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  }
+  return code;
+}

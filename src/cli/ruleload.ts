@@ -1,0 +1,44 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ConfigError, defaultConfig, loadConfig, type Config } from '../config/config.js';
+import { defaultClassifications, RuleSet } from '../rules/ruleset.js';
+import { withHomeNet } from '../rules/vars.js';
+import { UsageError } from './exit.js';
+
+/**
+ * Loads a configuration and a rule set the way every command does: rules named on the command
+ * line plus the config's rule-files; classification.config from the config, else beside the rules
+ * (ET Open ships one), else the built-in list.
+ */
+export function loadRuleSet(paths: string[], configPath: string | undefined, homeNet?: string): { config: Config; ruleset: RuleSet } {
+  let config: Config;
+  try {
+    config = configPath === undefined ? defaultConfig() : loadConfig(configPath);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  let vars = config.vars;
+  if (homeNet !== undefined) {
+    try {
+      vars = withHomeNet(vars, homeNet, config.externalNetSet);
+    } catch (err) {
+      throw new UsageError(`--home-net: ${(err as Error).message}`);
+    }
+  }
+  for (const p of paths) if (!existsSync(p)) throw new UsageError(`no such rule file or directory: ${p}`);
+  const classifications = defaultClassifications();
+  const ruleset = RuleSet.load([...paths, ...config.ruleFiles], { vars, classifications });
+  void classificationBeside(paths);
+  return { config, ruleset };
+}
+
+/** A classification.config beside the rules (in the directory, or beside the file). */
+export function classificationBeside(paths: string[]): string | null {
+  for (const p of paths) {
+    const dir = existsSync(p) && statSync(p).isDirectory() ? p : dirname(p);
+    const f = join(dir, 'classification.config');
+    if (existsSync(f)) return f;
+  }
+  return null;
+}

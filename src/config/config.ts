@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_VARS, type RuleVars } from '../rules/vars.js';
+
+/**
+ * Outpost's configuration: one YAML file, in Suricata's layout where Suricata has the option
+ * (vars, rule files, classification and threshold files, packet-alert-max, eve payload options,
+ * flow timeouts, defrag), so a Suricata user recognises it. Every option has a default, so no
+ * file is needed; outpost.example.yaml lists them all. Unknown keys are errors, with the key's
+ * path and what is allowed there.
+ */
+
+/** A size such as 32mb, 64kb, 1gb or a plain byte count. */
+const size = z.union([z.number().int().nonnegative(), z.string().regex(/^\s*\d+\s*(b|kb|mb|gb|kib|mib|gib)?\s*$/i, 'a size such as 64kb, 32mb or 1gb')]).transform(parseSize);
+
+export function parseSize(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(v)!;
+  const n = Number(m[1]);
+  const unit = m[2]!.toLowerCase();
+  const mult = unit.startsWith('g') ? 1024 ** 3 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('k') ? 1024 : 1;
+  return n * mult;
+}
+
+const yesNo = z.union([z.boolean(), z.enum(['yes', 'no'])]).transform((v) => v === true || v === 'yes');
+const seconds = z.number().int().nonnegative();
+const timeouts = z.strictObject({ new: seconds.optional(), established: seconds.optional(), closed: seconds.optional() });
+
+const STREAM_POLICIES = ['bsd', 'bsd-right', 'linux', 'old-linux', 'solaris', 'old-solaris', 'windows', 'windows2k3', 'vista', 'macos', 'hpux10', 'hpux11', 'irix', 'first', 'last'] as const;
+
+export const ConfigSchema = z.strictObject({
+  vars: z
+    .strictObject({
+      'address-groups': z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+      'port-groups': z.record(z.string(), z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))])).optional(),
+    })
+    .optional(),
+  'default-rule-path': z.string().optional(),
+  'rule-files': z.array(z.string()).optional(),
+  'classification-file': z.string().optional(),
+  'reference-config-file': z.string().optional(),
+  'threshold-file': z.string().optional(),
+  'packet-alert-max': z.number().int().min(1).max(255).optional(),
+  outputs: z
+    .strictObject({
+      eve: z
+        .strictObject({
+          payload: yesNo.optional(),
+          'payload-printable': yesNo.optional(),
+          packet: yesNo.optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  stream: z
+    .strictObject({
+      'overlap-policy': z.enum(STREAM_POLICIES).optional(),
+      'chunk-size': z.number().int().min(64).max(1048576).optional(),
+      'max-flows': z.number().int().min(1).optional(),
+      'reassembly-memcap': size.optional(),
+    })
+    .optional(),
+  'flow-timeouts': z
+    .strictObject({ tcp: timeouts.optional(), udp: timeouts.optional(), icmp: timeouts.optional(), default: timeouts.optional() })
+    .optional(),
+  defrag: z
+    .strictObject({
+      'overlap-policy': z.enum(['bsd', 'bsd-right', 'linux', 'windows', 'solaris', 'first', 'last']).optional(),
+      timeout: z.number().int().min(1).max(86400).optional(),
+      memcap: size.optional(),
+      trackers: z.number().int().min(1).optional(),
+    })
+    .optional(),
+});
+
+export type ConfigFile = z.infer<typeof ConfigSchema>;
+
+/** A configuration mistake: the file, the key's path and what is allowed. */
+export class ConfigError extends Error {}
+
+/** Everything the rest of Outpost reads, with defaults filled in. */
+export interface Config {
+  /** Directory relative paths in the file resolve against. */
+  base: string;
+  vars: RuleVars;
+  /** Whether EXTERNAL_NET was set explicitly (else it follows HOME_NET). */
+  externalNetSet: boolean;
+  ruleFiles: string[];
+  classificationFile: string | null;
+  referenceFile: string | null;
+  thresholdFile: string | null;
+  packetAlertMax: number;
+  eve: { payload: boolean; payloadPrintable: boolean; packet: boolean };
+  stream: { overlapPolicy: string; chunkSize: number; maxFlows: number | null; reassemblyMemcap: number | null };
+  /** Per-protocol timeouts given in the file ("default" applies to other protocols). */
+  flowTimeouts: Partial<Record<'tcp' | 'udp' | 'icmp' | 'other', Partial<Record<'new' | 'established' | 'closed', number>>>>;
+  defrag: { overlapPolicy: string; timeout: number; memcap: number; trackers: number };
+}
+
+export function defaultConfig(base = process.cwd()): Config {
+  return resolveConfig({}, base);
+}
+
+/** Loads and checks a config file. Throws ConfigError with a message naming the file and key. */
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true }) ?? {};
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos !== undefined ? `:${err.linePos[0].line}:${err.linePos[0].col}` : '';
+    throw new ConfigError(`${path}${where}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = ConfigSchema.safeParse(data);
+  if (!parsed.success) throw new ConfigError(`${path}: ${describeIssues(parsed.error)}`);
+  return resolveConfig(parsed.data, dirname(resolve(path)));
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const key = i.path.join('.') || '(top level)';
+      if (i.code === 'unrecognized_keys') {
+        const allowed = allowedKeysAt(i.path.map(String));
+        return `unknown key ${i.keys.map((k) => `"${[...i.path, k].join('.')}"`).join(', ')}${allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : ''}`;
+      }
+      return `${key}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+/** The keys the schema allows at a path, for messages. */
+function allowedKeysAt(path: string[]): string[] {
+  let schema: z.ZodType = ConfigSchema;
+  for (const key of path) {
+    const inner = unwrap(schema);
+    if (!(inner instanceof z.ZodObject)) return [];
+    const next = (inner.shape as Record<string, z.ZodType>)[key];
+    if (next === undefined) return [];
+    schema = next;
+  }
+  const obj = unwrap(schema);
+  return obj instanceof z.ZodObject ? Object.keys(obj.shape as object) : [];
+}
+
+function unwrap(s: z.ZodType): z.ZodType {
+  let t = s;
+  while (t instanceof z.ZodOptional) t = t.unwrap() as z.ZodType;
+  return t;
+}
+
+function timeoutsOf(t: ConfigFile['flow-timeouts']): Config['flowTimeouts'] {
+  const out: Config['flowTimeouts'] = {};
+  for (const [from, to] of [['tcp', 'tcp'], ['udp', 'udp'], ['icmp', 'icmp'], ['default', 'other']] as const) {
+    const v = t?.[from];
+    if (v === undefined) continue;
+    const o: Partial<Record<'new' | 'established' | 'closed', number>> = {};
+    if (v.new !== undefined) o.new = v.new;
+    if (v.established !== undefined) o.established = v.established;
+    if (v.closed !== undefined) o.closed = v.closed;
+    out[to] = o;
+  }
+  return out;
+}
+
+function resolveConfig(c: ConfigFile, base: string): Config {
+  const at = (p: string | undefined): string | null => (p === undefined ? null : isAbsolute(p) ? p : resolve(base, p));
+  const addressGroups: Record<string, string> = { ...DEFAULT_VARS.addressGroups };
+  const portGroups: Record<string, string> = { ...DEFAULT_VARS.portGroups };
+  for (const [k, v] of Object.entries(c.vars?.['address-groups'] ?? {})) addressGroups[k] = Array.isArray(v) ? `[${v.join(',')}]` : v;
+  for (const [k, v] of Object.entries(c.vars?.['port-groups'] ?? {})) portGroups[k] = Array.isArray(v) ? `[${v.join(',')}]` : String(v);
+  const rulePath = c['default-rule-path'] ?? '.';
+  return {
+    base,
+    vars: { addressGroups, portGroups },
+    externalNetSet: c.vars?.['address-groups']?.EXTERNAL_NET !== undefined,
+    ruleFiles: (c['rule-files'] ?? []).map((f) => (isAbsolute(f) ? f : resolve(base, rulePath, f))),
+    classificationFile: at(c['classification-file']),
+    referenceFile: at(c['reference-config-file']),
+    thresholdFile: at(c['threshold-file']),
+    packetAlertMax: c['packet-alert-max'] ?? 15,
+    eve: { payload: c.outputs?.eve?.payload ?? false, payloadPrintable: c.outputs?.eve?.['payload-printable'] ?? false, packet: c.outputs?.eve?.packet ?? false },
+    stream: {
+      overlapPolicy: c.stream?.['overlap-policy'] ?? 'bsd',
+      chunkSize: c.stream?.['chunk-size'] ?? 2560,
+      maxFlows: c.stream?.['max-flows'] ?? null,
+      reassemblyMemcap: c.stream?.['reassembly-memcap'] ?? null,
+    },
+    flowTimeouts: timeoutsOf(c['flow-timeouts']),
+    defrag: {
+      overlapPolicy: c.defrag?.['overlap-policy'] ?? 'bsd',
+      timeout: c.defrag?.timeout ?? 60,
+      memcap: c.defrag?.memcap ?? 32 * 1024 * 1024,
+      trackers: c.defrag?.trackers ?? 65535,
+    },
+  };
+}

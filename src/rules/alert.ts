@@ -1,0 +1,151 @@
+import type { Packet } from '../decode/packet.js';
+import { IpProto, Layer } from '../decode/packet.js';
+import { formatTimestamp } from '../events/time.js';
+import type { AlertEvent, AlertRecord } from '../events/types.js';
+import { TO_SERVER } from '../flow/flow.js';
+import { eveProto } from '../flow/record.js';
+import { wordsToString } from '../wire/address.js';
+import type { AlertHit } from './engine.js';
+
+export interface AlertOptions {
+  /** Add `payload` (base64) and `stream`. */
+  payload?: boolean;
+  /** Add `payload_printable`. */
+  payloadPrintable?: boolean;
+  /** Add `packet` (base64) and `packet_info`. */
+  packet?: boolean;
+  /** Classtype descriptions, for alert.category. */
+  categories: ReadonlyMap<string, { description: string }>;
+  /** Interface, for live capture. */
+  iface?: string;
+}
+
+const hasPorts = (proto: number): boolean => proto === IpProto.TCP || proto === IpProto.UDP;
+
+/** Builds Suricata's EVE alert record for a hit. The packet is read now, so this runs inside the engine's callback. */
+export function alertEvent(hit: AlertHit, options: AlertOptions): AlertEvent {
+  const { rule, packet: p, flow, dir } = hit;
+  let sec: number;
+  let nsec: number;
+  let srcIp: string;
+  let dstIp: string;
+  let sport: number | undefined;
+  let dport: number | undefined;
+  let proto: number;
+  if (p !== null) {
+    sec = p.tsSec;
+    nsec = p.tsNsec;
+    const v4 = p.ipVersion === 4;
+    srcIp = p.ipVersion === 0 ? '' : wordsToString(p.addr, 0, v4);
+    dstIp = p.ipVersion === 0 ? '' : wordsToString(p.addr, 4, v4);
+    proto = p.proto;
+    if (p.layer === Layer.TRANSPORT && hasPorts(proto)) {
+      sport = p.srcPort;
+      dport = p.dstPort;
+    }
+  } else {
+    // A flow-end pseudo packet: the flow's endpoints, oriented by the direction.
+    const f = flow!;
+    sec = f.lastSec;
+    nsec = f.lastNsec;
+    const v4 = f.ipVersion === 4;
+    const fwd = dir === TO_SERVER;
+    srcIp = wordsToString(f.addr, fwd ? 0 : 4, v4);
+    dstIp = wordsToString(f.addr, fwd ? 4 : 0, v4);
+    sport = fwd ? f.clientPort : f.serverPort;
+    dport = fwd ? f.serverPort : f.clientPort;
+    proto = f.proto;
+  }
+  const ev = { timestamp: formatTimestamp(sec, nsec) } as AlertEvent;
+  if (flow !== null) ev.flow_id = flow.id;
+  if (options.iface !== undefined) ev.in_iface = options.iface;
+  if (p !== null) ev.pcap_cnt = p.number;
+  ev.event_type = 'alert';
+  if (p !== null && p.vlanCount > 0) ev.vlan = p.vlanCount > 1 ? [p.vlan0, p.vlan1] : [p.vlan0];
+  if (srcIp !== '') {
+    ev.src_ip = srcIp;
+    if (sport !== undefined) ev.src_port = sport;
+    ev.dest_ip = dstIp;
+    if (dport !== undefined) ev.dest_port = dport;
+    ev.proto = eveProto(proto);
+  }
+  if (p !== null && p.icmpType >= 0) {
+    ev.icmp_type = p.icmpType;
+    ev.icmp_code = p.icmpCode;
+  }
+  ev.pkt_src = hit.source === 'flow-end' ? 'stream (flow timeout)' : p !== null && p.reassembled ? 'defrag' : 'wire/pcap';
+  const alert: AlertRecord = {
+    action: 'allowed',
+    gid: rule.gid,
+    signature_id: rule.sid,
+    rev: rule.rev,
+    signature: rule.msg,
+    category: rule.classtype === null ? '' : (options.categories.get(rule.classtype)?.description ?? ''),
+    severity: rule.priority,
+  };
+  if (rule.target !== null && srcIp !== '') {
+    const src = { ip: srcIp, ...(sport !== undefined ? { port: sport } : {}) };
+    const dst = { ip: dstIp, ...(dport !== undefined ? { port: dport } : {}) };
+    alert.source = rule.target === 'src_ip' ? dst : src;
+    alert.target = rule.target === 'src_ip' ? src : dst;
+  }
+  const meta = Object.keys(rule.metadata);
+  if (meta.length > 0) {
+    alert.metadata = {};
+    for (const k of meta.sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))) alert.metadata[k] = rule.metadata[k]!;
+  }
+  ev.alert = alert;
+  if (flow !== null) {
+    if (flow.appProto !== '') ev.app_proto = flow.appProto;
+    ev.direction = dir === TO_SERVER ? 'to_server' : 'to_client';
+    const v4 = flow.ipVersion === 4;
+    ev.flow = {
+      pkts_toserver: flow.pktsToServer,
+      pkts_toclient: flow.pktsToClient,
+      bytes_toserver: flow.bytesToServer,
+      bytes_toclient: flow.bytesToClient,
+      start: formatTimestamp(flow.startSec, flow.startNsec),
+      src_ip: wordsToString(flow.addr, 0, v4),
+      dest_ip: wordsToString(flow.addr, 4, v4),
+      ...(hasPorts(flow.proto) ? { src_port: flow.clientPort, dest_port: flow.serverPort } : {}),
+    };
+  }
+  const payload = hit.chunk ?? (p !== null ? p.data.subarray(p.payloadOff, p.payloadOff + p.payloadLen) : null);
+  if (options.payload === true && payload !== null) {
+    ev.payload = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('base64');
+    ev.stream = hit.chunk !== null ? 1 : 0;
+  }
+  if (options.payloadPrintable === true && payload !== null) ev.payload_printable = printable(payload);
+  if (options.packet === true && p !== null && hit.source !== 'flow-end') packetBytes(ev, p);
+  return ev;
+}
+
+function packetBytes(ev: AlertEvent, p: Packet): void {
+  // The frame as captured: from the link header to the end of what the capture holds.
+  if (p.reassembled) return;
+  const start = p.frameOffset;
+  ev.packet = Buffer.from(p.data.buffer, p.data.byteOffset + start, p.frameLength).toString('base64');
+  ev.packet_info = { linktype: p.linktype };
+}
+
+/** Bytes 0x20-0x7e as themselves, the rest as '.', as Suricata's payload_printable (which keeps \r, \n and \t too). */
+export function printable(b: Uint8Array): string {
+  let s = '';
+  for (const c of b) s += (c >= 0x20 && c < 0x7f) || c === 0x0a || c === 0x0d || c === 0x09 ? String.fromCharCode(c) : '.';
+  return s;
+}
+
+/**
+ * Suricata's fast.log line:
+ * `04/21/2004-10:00:00.123456  [**] [1:2515:9] msg [**] [Classification: ...] [Priority: 1] {TCP} a:1 -> b:2`
+ * in UTC, as all Outpost times. ICMP "ports" are the type and code; a missing classtype prints as "(null)", as Suricata's does.
+ */
+export function fastLogLine(ev: AlertEvent): string {
+  const t = ev.timestamp; // 2004-04-21T10:00:00.123456+0000
+  const when = `${t.slice(5, 7)}/${t.slice(8, 10)}/${t.slice(0, 4)}-${t.slice(11, 26)}`;
+  const a = ev.alert;
+  const category = a.category === '' ? '(null)' : a.category;
+  const sport = ev.src_port ?? ev.icmp_type ?? 0;
+  const dport = ev.dest_port ?? ev.icmp_code ?? 0;
+  return `${when}  [**] [${a.gid}:${a.signature_id}:${a.rev}] ${a.signature} [**] [Classification: ${category}] [Priority: ${a.severity}] {${ev.proto ?? 'IP'}} ${ev.src_ip ?? ''}:${sport} -> ${ev.dest_ip ?? ''}:${dport}`;
+}

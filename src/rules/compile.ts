@@ -1,0 +1,191 @@
+import { compileAddress } from './addresses.js';
+import { RuleBuilder } from './builder.js';
+import type { PayloadStep } from './inspect.js';
+import { NOT_YET } from './keyword.js';
+import { ContentStep } from './keywords/content.js';
+import { KEYWORDS_BY_NAME } from './keywords/index.js';
+import { compilePorts } from './ports.js';
+import type { FastPattern, Inspection, Rule } from './rule.js';
+import { RuleError, type Location, type RuleSyntax } from './syntax.js';
+import type { RuleVars } from './vars.js';
+
+/** A rule the engine cannot run because it needs something not built yet; counted per keyword, never dropped silently. */
+export class UnsupportedRule extends Error {
+  constructor(
+    readonly keyword: string,
+    readonly reason: string,
+  ) {
+    super(`${keyword}: ${reason}`);
+  }
+}
+
+/** A keyword that parses but needs an engine part Outpost does not have (thrown by keywords such as pcre with /U). */
+export class UnsupportedKeywordError extends RuleError {
+  constructor(
+    readonly keyword: string,
+    reason: string,
+  ) {
+    super(`${keyword}: ${reason}`);
+  }
+}
+
+export interface CompileContext {
+  vars: RuleVars;
+  classifications: ReadonlyMap<string, { description: string; priority: number }>;
+}
+
+/** Header protocols: the IP protocol each needs (-1 any) and how its payload is inspected. */
+const PROTOCOLS: Record<string, { ipProto: number[] | null; mode?: 'packet' | 'stream' }> = {
+  tcp: { ipProto: [6] },
+  'tcp-pkt': { ipProto: [6], mode: 'packet' },
+  'tcp-stream': { ipProto: [6], mode: 'stream' },
+  udp: { ipProto: [17] },
+  icmp: { ipProto: [1, 58] },
+  icmpv4: { ipProto: [1] },
+  icmpv6: { ipProto: [58] },
+  ip: { ipProto: null },
+  pkthdr: { ipProto: null },
+  sctp: { ipProto: [132] },
+};
+
+/** Application protocols a rule header may name: they need the analyzers of a later issue. */
+const APP_PROTOCOLS = new Set([
+  'http', 'http1', 'http2', 'dns', 'tls', 'ssl', 'smtp', 'ftp', 'ftp-data', 'ssh', 'smb', 'dcerpc', 'dhcp', 'ntp', 'tftp', 'krb5', 'ikev2', 'snmp',
+  'sip', 'rfb', 'mqtt', 'rdp', 'nfs', 'imap', 'pop3', 'modbus', 'dnp3', 'enip', 'quic', 'doh2', 'ldap', 'bittorrent-dht', 'telnet', 'file', 'websocket', 'pgsql',
+]);
+
+/** Header keywords that make a TCP rule packet-only, as in Suricata (they describe one packet, not a stream). */
+const PACKET_KEYWORDS = new Set(['dsize', 'flags', 'fragbits', 'ipopts', 'tos', 'icmp_id', 'ttl', 'window', 'seq', 'ack', 'id', 'fragoffset', 'sameip', 'ip_proto', 'itype', 'icode', 'icmp_seq']);
+
+/**
+ * Compiles one rule. Throws RuleError for a mistake (with a column when known) and
+ * UnsupportedRule when the rule needs a keyword or protocol Outpost does not implement yet.
+ */
+export function compileRule(syntax: RuleSyntax, text: string, location: Location, ctx: CompileContext, order: number): Rule {
+  const protoSpec = PROTOCOLS[syntax.proto];
+  if (protoSpec === undefined) {
+    if (APP_PROTOCOLS.has(syntax.proto)) throw new UnsupportedRule(`proto:${syntax.proto}`, 'an application-layer protocol in the rule header: needs the protocol analyzers, not built yet');
+    throw new RuleError(`"${syntax.proto}" is not a protocol (tcp, udp, icmp, ip, or an application protocol)`);
+  }
+  const b = new RuleBuilder(syntax.proto, ctx.classifications);
+  // Snort 3 puts sticky buffers before their contents and writes content arguments after commas.
+  b.snort3 = syntax.options.some((o) => o.name === 'service' || (o.name === 'content' && o.value !== null && /"\s*,/.test(o.value)));
+  for (const opt of syntax.options) {
+    const keyword = KEYWORDS_BY_NAME.get(opt.name);
+    if (keyword === undefined) {
+      const why = NOT_YET[opt.name];
+      if (why !== undefined) throw new UnsupportedRule(opt.name, why);
+      throw new RuleError(`unknown keyword "${opt.name}"`, opt.column);
+    }
+    try {
+      keyword.apply(b, opt.value);
+    } catch (err) {
+      if (err instanceof UnsupportedKeywordError) throw new UnsupportedRule(err.keyword, err.message);
+      if (err instanceof RuleError) throw new RuleError(`${opt.name}: ${err.message.startsWith(opt.name) ? err.message.slice(opt.name.length).replace(/^:\s*/, '') : err.message}`, opt.column);
+      throw err;
+    }
+  }
+  if (b.sid === null) throw new RuleError('the rule has no sid');
+
+  const src = compileAddress(syntax.src, ctx.vars.addressGroups);
+  const dst = compileAddress(syntax.dst, ctx.vars.addressGroups);
+  // ip rules may name ports: they then match TCP and UDP packets only (as Suricata's do).
+  const hasPorts = syntax.proto !== 'icmp' && syntax.proto !== 'icmpv4' && syntax.proto !== 'icmpv6' && syntax.proto !== 'pkthdr';
+  if (!hasPorts && (syntax.srcPorts !== 'any' || syntax.dstPorts !== 'any')) throw new RuleError(`ports must be "any" for ${syntax.proto} rules`);
+  const srcPorts = compilePorts(syntax.srcPorts, ctx.vars.portGroups);
+  const dstPorts = compilePorts(syntax.dstPorts, ctx.vars.portGroups);
+
+  const inspections: Inspection[] = [...b.inspections.entries()].map(([buffer, steps]) => ({ buffer, steps }));
+  for (const i of inspections) validateSteps(i.steps);
+  const classification = b.classtype === null ? undefined : ctx.classifications.get(b.classtype);
+
+  const flow = { ...b.flow };
+  if (protoSpec.mode === 'packet') flow.noStream = true;
+  if (protoSpec.mode === 'stream') flow.onlyStream = true;
+
+  const rule: Rule = {
+    gid: b.gid,
+    sid: b.sid,
+    rev: b.rev,
+    msg: b.msg,
+    action: syntax.action,
+    classtype: b.classtype,
+    priority: b.priority ?? classification?.priority ?? 3,
+    metadata: b.metadata,
+    references: b.references,
+    target: b.target,
+    noalert: b.noalert,
+    proto: syntax.proto,
+    ipProto: b.ipProto >= 0 ? b.ipProto : protoSpec.ipProto === null ? -1 : protoSpec.ipProto[0]!,
+    appProto: null,
+    src,
+    srcPorts: hasPorts ? srcPorts : null,
+    dst,
+    dstPorts: hasPorts ? dstPorts : null,
+    srcPortText: syntax.srcPorts,
+    dstPortText: syntax.dstPorts,
+    bidirectional: syntax.direction === '<>',
+    flow,
+    headerChecks: b.headerChecks,
+    inspections,
+    fastPattern: chooseFastPattern(b),
+    flowbitChecks: b.flowbitChecks,
+    flowbitActions: b.flowbitActions,
+    threshold: b.threshold,
+    detectionFilter: b.detectionFilter,
+    payloadMode: 'packet',
+    order,
+    location,
+    text,
+  };
+  rule.payloadMode = payloadMode(rule);
+  return rule;
+}
+
+/** Where a TCP rule's payload steps look, as Suricata decides it (see NOTES.md). */
+export function payloadMode(rule: Rule): 'packet' | 'stream' | 'both' {
+  if (rule.ipProto !== 6 && rule.proto !== 'tcp') return 'packet';
+  if (rule.flow.noStream) return 'packet';
+  if (rule.flow.onlyStream) return 'stream';
+  if (rule.headerChecks.some((c) => PACKET_KEYWORDS.has(c.keyword))) return 'packet';
+  const positioned = rule.inspections.some((i) => i.buffer === 'payload' && i.steps.some((s) => s instanceof ContentStep && (s.offset !== null || s.depth !== null || s.startswith)));
+  return positioned ? 'both' : 'stream';
+}
+
+function validateSteps(steps: PayloadStep[]): void {
+  for (const s of steps) {
+    if (s instanceof ContentStep && s.within !== null && typeof s.within === 'number' && s.within < s.pattern.length) {
+      throw new RuleError(`within:${s.within} is shorter than its ${s.pattern.length}-byte content`);
+    }
+    if (s instanceof ContentStep && s.depth !== null && typeof s.depth === 'number' && s.depth < s.pattern.length) {
+      throw new RuleError(`depth:${s.depth} is shorter than its ${s.pattern.length}-byte content`);
+    }
+  }
+}
+
+/**
+ * The prefilter pattern: the content marked fast_pattern, else the longest positive content
+ * (Suricata picks by buffer priority, then length). Negated contents never qualify.
+ */
+function chooseFastPattern(b: RuleBuilder): FastPattern | null {
+  let best: ContentStep | null = null;
+  let bestBuffer = '';
+  const explicit = b.fastPatternStep;
+  for (const [buffer, steps] of b.inspections) {
+    for (const s of steps) {
+      if (!(s instanceof ContentStep) || s.negated) continue;
+      if (explicit === s) {
+        best = s;
+        bestBuffer = buffer;
+        break;
+      }
+      if (explicit === null && (best === null || s.pattern.length > best.pattern.length)) {
+        best = s;
+        bestBuffer = buffer;
+      }
+    }
+  }
+  if (best === null) return null;
+  const bytes = best.fastPatternChop === null ? best.pattern : best.pattern.subarray(best.fastPatternChop[0], best.fastPatternChop[0] + best.fastPatternChop[1]);
+  return { buffer: bestBuffer, bytes, nocase: best.nocase, only: false };
+}

@@ -1,0 +1,34 @@
+import type { Keyword } from '../keyword.js';
+import { ack } from './ack.js';
+import { content, CONTENT_MODIFIERS } from './content.js';
+import { dsize } from './dsize.js';
+import { flags } from './flags.js';
+import { flow } from './flow.js';
+import { flowbits } from './flowbits.js';
+import { fragbits } from './fragbits.js';
+import { fragoffset } from './fragoffset.js';
+import { icmpId } from './icmp_id.js';
+import { icmpSeq } from './icmp_seq.js';
+import { icode } from './icode.js';
+import { id } from './id.js';
+import { ipProto } from './ip_proto.js';
+import { ipopts } from './ipopts.js';
+import { itype } from './itype.js';
+import { classtype, gid, metadata, msg, noalert, priority, reference, rem, rev, sid, target } from './meta.js';
+import { pktData } from './pkt_data.js';
+import { sameip } from './sameip.js';
+import { seq } from './seq.js';
+import { tos } from './tos.js';
+import { ttl } from './ttl.js';
+import { window } from './window.js';
+
+/** Every keyword Outpost implements. */
+export const KEYWORDS: readonly Keyword[] = [
+  msg, sid, gid, rev, classtype, priority, metadata, reference, target, noalert, rem,
+  content, ...Object.values(CONTENT_MODIFIERS),
+  flow, flowbits, pktData,
+  dsize, flags, ttl, tos, id, ipopts, fragbits, fragoffset, seq, ack, window, itype, icode, icmpId, icmpSeq, ipProto, sameip,
+];
+
+/** Keywords by every name they answer to. */
+export const KEYWORDS_BY_NAME: ReadonlyMap<string, Keyword> = new Map(KEYWORDS.flatMap((k) => [k.name, ...(k.aliases ?? [])].map((n) => [n, k] as const)));

@@ -1,0 +1,121 @@
+import type { AddressMatcher } from './addresses.js';
+import type { PayloadStep } from './inspect.js';
+import type { PortMatcher } from './ports.js';
+import type { Location } from './syntax.js';
+
+/** A check on packet or flow headers (ttl, flags, dsize, itype, flow, ...). */
+export interface HeaderCheck {
+  readonly keyword: string;
+  /**
+   * A canonical text of the check (e.g. "ttl:<5"): equal checks across rules share one entry, so
+   * the engine evaluates each distinct check once per packet.
+   */
+  readonly key: string;
+  test(p: import('../decode/packet.js').Packet, flow: import('../flow/flow.js').Flow | null, dir: number): boolean;
+}
+
+/** The payload steps that inspect one buffer. */
+export interface Inspection {
+  /** "payload" (packet or stream data), or an application buffer ("http.uri", ...). */
+  buffer: string;
+  steps: PayloadStep[];
+}
+
+/** The content the prefilter searches for to pick this rule. */
+export interface FastPattern {
+  buffer: string;
+  bytes: Uint8Array;
+  nocase: boolean;
+  /** The rule matches whenever this pattern is present (fast_pattern:only, or a lone plain content): no need to inspect it again. */
+  only: boolean;
+}
+
+export interface FlowbitCheck {
+  /** isset: all of `names` set (`&`) or any (`|`); isnotset: the opposite. */
+  op: 'isset' | 'isnotset';
+  names: string[];
+  any: boolean;
+}
+
+export interface FlowbitAction {
+  op: 'set' | 'unset' | 'toggle';
+  names: string[];
+}
+
+export interface Threshold {
+  type: 'limit' | 'threshold' | 'both' | 'backoff';
+  track: 'by_src' | 'by_dst' | 'by_rule' | 'by_both' | 'by_flow';
+  count: number;
+  seconds: number;
+  /** backoff: the multiplier. */
+  multiplier?: number;
+}
+
+export interface DetectionFilter {
+  track: 'by_src' | 'by_dst' | 'by_rule' | 'by_both' | 'by_flow';
+  count: number;
+  seconds: number;
+  /** Suricata 8: count distinct values of these instead of matches. */
+  uniqueOn?: 'src_port' | 'dst_port';
+}
+
+/** Which packets and data a rule may see, from its protocol and flow keyword. */
+export interface FlowConstraint {
+  toServer: boolean;
+  toClient: boolean;
+  established: boolean;
+  notEstablished: boolean;
+  /** Only reassembled stream data (flow:only_stream, proto tcp-stream). */
+  onlyStream: boolean;
+  /** Only packet payloads (flow:no_stream, proto tcp-pkt). */
+  noStream: boolean;
+}
+
+/** A loaded, compiled rule. */
+export interface Rule {
+  gid: number;
+  sid: number;
+  rev: number;
+  msg: string;
+  action: string;
+  classtype: string | null;
+  /** 1 (highest) to 255; from priority, else the classtype's, else 3. */
+  priority: number;
+  metadata: Record<string, string[]>;
+  references: Array<{ type: string; value: string }>;
+  /** target:src_ip / dest_ip: which side is the target, for alert.source/alert.target. */
+  target: 'src_ip' | 'dest_ip' | null;
+  noalert: boolean;
+
+  /** Header protocol as written: tcp, udp, icmp, ip, tcp-pkt, tcp-stream, or an application protocol. */
+  proto: string;
+  /** IP protocol number the rule needs, or -1 for any (ip rules). */
+  ipProto: number;
+  /** Application protocol the flow must have (http, dns, ...), or null. */
+  appProto: string | null;
+  src: AddressMatcher | null;
+  srcPorts: PortMatcher | null;
+  dst: AddressMatcher | null;
+  dstPorts: PortMatcher | null;
+  /** The header texts, for grouping and messages. */
+  srcPortText: string;
+  dstPortText: string;
+  bidirectional: boolean;
+  flow: FlowConstraint;
+
+  headerChecks: HeaderCheck[];
+  inspections: Inspection[];
+  fastPattern: FastPattern | null;
+  flowbitChecks: FlowbitCheck[];
+  flowbitActions: FlowbitAction[];
+  threshold: Threshold | null;
+  detectionFilter: DetectionFilter | null;
+
+  /** Where TCP payload steps look: packets, reassembled stream chunks, or both (Suricata's rule types). */
+  payloadMode: 'packet' | 'stream' | 'both';
+  /** Evaluation order: load order until a DetectEngine renumbers it in Suricata's order (action, flowbits, priority, sid). */
+  order: number;
+  location: Location;
+  /** The rule text, for messages and `rules check`. */
+  text: string;
+}
