@@ -113,7 +113,7 @@ function splitOptions(text: string, from: number, to: number): RawOption[] {
     if (body === '') continue;
     const colon = indexOfUnquoted(body, ':');
     const name = (colon < 0 ? body : body.slice(0, colon)).trim().toLowerCase();
-    if (!/^[a-z0-9_.\-]+$/.test(name)) throw new RuleError(`"${name}" is not an option name`, start + 1);
+    if (!/^[a-z0-9_.-]+$/.test(name)) throw new RuleError(`"${name}" is not an option name`, start + 1);
     const value = colon < 0 ? null : body.slice(colon + 1).trim();
     out.push({ name, value, column: start + 1 });
   }

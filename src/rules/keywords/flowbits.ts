@@ -24,7 +24,7 @@ export const flowbits: Keyword = {
     if (arg === '') throw new RuleError(`flowbits:${op} needs a name`);
     if (arg.includes('|') && arg.includes('&')) throw new RuleError('flowbits: a group uses either | or &, not both');
     const names = arg.split(/[|&]/).map((n) => n.trim());
-    for (const n of names) if (!/^[A-Za-z0-9_.\-]+$/.test(n)) throw new RuleError(`flowbits: "${n}" is not a valid name`);
+    for (const n of names) if (!/^[A-Za-z0-9_.-]+$/.test(n)) throw new RuleError(`flowbits: "${n}" is not a valid name`);
     switch (op) {
       case 'set':
       case 'unset':
