@@ -53,7 +53,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     return Exit.OK;
   }
   if (parsed.positionals.length === 0) throw new UsageError('no capture given');
-  const { config, ruleset } = loadRuleSet(o.rules, o.config, o['home-net']);
+  const { config, ruleset, thresholds, warnings } = loadRuleSet(o.rules, o.config, o['home-net']);
+  for (const w of warnings) process.stderr.write(`outpost analyze: ${w}\n`);
   if (o.rules.length === 0 && config.ruleFiles.length === 0) throw new UsageError('no rules: give --rules PATH (or rule-files in the config)');
   const report = ruleset.report;
   if (!o.quiet) {
@@ -90,6 +91,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         packet: o.packet || config.eve.packet,
       },
       fastLog: (line) => fast.writeLine(line),
+      ...(thresholds !== null ? { thresholds } : {}),
     },
   });
 

@@ -1,6 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, defaultConfig, loadConfig, type Config } from '../config/config.js';
+import { formatProblem, parseClassificationConfig, parseThresholdConfig, type ThresholdConfig } from '../rules/config-files.js';
 import { defaultClassifications, RuleSet } from '../rules/ruleset.js';
 import { withHomeNet } from '../rules/vars.js';
 import { UsageError } from './exit.js';
@@ -10,7 +11,7 @@ import { UsageError } from './exit.js';
  * line plus the config's rule-files; classification.config from the config, else beside the rules
  * (ET Open ships one), else the built-in list.
  */
-export function loadRuleSet(paths: string[], configPath: string | undefined, homeNet?: string): { config: Config; ruleset: RuleSet } {
+export function loadRuleSet(paths: string[], configPath: string | undefined, homeNet?: string): { config: Config; ruleset: RuleSet; thresholds: ThresholdConfig | null; warnings: string[] } {
   let config: Config;
   try {
     config = configPath === undefined ? defaultConfig() : loadConfig(configPath);
@@ -27,10 +28,29 @@ export function loadRuleSet(paths: string[], configPath: string | undefined, hom
     }
   }
   for (const p of paths) if (!existsSync(p)) throw new UsageError(`no such rule file or directory: ${p}`);
-  const classifications = defaultClassifications();
+  const warnings: string[] = [];
+  let classifications = defaultClassifications();
+  const classFile = config.classificationFile ?? classificationBeside(paths);
+  if (classFile !== null) {
+    const parsed = parseClassificationConfig(read(classFile), classFile);
+    warnings.push(...parsed.problems.map(formatProblem));
+    if (parsed.classes.size > 0) classifications = new Map([...classifications, ...parsed.classes]);
+  }
+  let thresholds: ThresholdConfig | null = null;
+  if (config.thresholdFile !== null) {
+    thresholds = parseThresholdConfig(read(config.thresholdFile), config.thresholdFile, vars);
+    warnings.push(...thresholds.problems.map(formatProblem));
+  }
   const ruleset = RuleSet.load([...paths, ...config.ruleFiles], { vars, classifications });
-  void classificationBeside(paths);
-  return { config, ruleset };
+  return { config, ruleset, thresholds, warnings };
+}
+
+function read(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${file}: cannot read: ${(err as Error).message}`);
+  }
 }
 
 /** A classification.config beside the rules (in the directory, or beside the file). */

@@ -3,6 +3,7 @@ import { RuleBuilder } from './builder.js';
 import type { PayloadStep } from './inspect.js';
 import { NOT_YET } from './keyword.js';
 import { ContentStep } from './keywords/content.js';
+import { NeedsDceRpc } from './keywords/bytes.js';
 import { KEYWORDS_BY_NAME } from './keywords/index.js';
 import { compilePorts } from './ports.js';
 import type { FastPattern, Inspection, Rule } from './rule.js';
@@ -80,7 +81,7 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
     try {
       keyword.apply(b, opt.value);
     } catch (err) {
-      if (err instanceof UnsupportedKeywordError) throw new UnsupportedRule(err.keyword, err.message);
+      if (err instanceof UnsupportedKeywordError || err instanceof NeedsDceRpc) throw new UnsupportedRule(err.keyword, err.message);
       if (err instanceof RuleError) throw new RuleError(`${opt.name}: ${err.message.startsWith(opt.name) ? err.message.slice(opt.name.length).replace(/^:\s*/, '') : err.message}`, opt.column);
       throw err;
     }
@@ -148,7 +149,10 @@ export function payloadMode(rule: Rule): 'packet' | 'stream' | 'both' {
   if (rule.flow.noStream) return 'packet';
   if (rule.flow.onlyStream) return 'stream';
   if (rule.headerChecks.some((c) => PACKET_KEYWORDS.has(c.keyword))) return 'packet';
-  const positioned = rule.inspections.some((i) => i.buffer === 'payload' && i.steps.some((s) => s instanceof ContentStep && (s.offset !== null || s.depth !== null || s.startswith)));
+  // depth, offset or startswith on a payload content, or stream_size, add packet inspection (Suricata's SigValidate).
+  const positioned =
+    rule.inspections.some((i) => i.buffer === 'payload' && i.steps.some((s) => s instanceof ContentStep && (s.offset !== null || s.depth !== null || s.startswith))) ||
+    rule.headerChecks.some((c) => c.keyword === 'stream_size');
   return positioned ? 'both' : 'stream';
 }
 

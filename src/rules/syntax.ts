@@ -81,9 +81,10 @@ export function parseRuleSyntax(text: string): RuleSyntax {
 }
 
 /**
- * Splits the option list. An option ends at a ';' outside quotes that is not escaped with '\'.
- * Quotes are tracked so that `content:"a;b"` stays whole, which also lets an unbalanced quote be
- * reported where it starts instead of as a confusing later error.
+ * Splits the option list as Suricata does: an option ends at the first ';' not escaped with '\'.
+ * (A ';' inside a quoted value must be escaped, as in Suricata and Snort; a pcre may hold a bare
+ * '"'.) A value that opens a quote must close it: otherwise the rule has an unbalanced quote,
+ * reported where the quote starts.
  */
 function splitOptions(text: string, from: number, to: number): RawOption[] {
   const out: RawOption[] = [];
@@ -92,32 +93,30 @@ function splitOptions(text: string, from: number, to: number): RawOption[] {
     while (i < to && /\s/.test(text[i]!)) i++;
     if (i >= to) break;
     const start = i;
-    let quoteAt = -1;
-    let inQuote = false;
     for (; i < to; i++) {
       const ch = text[i]!;
       if (ch === '\\') {
         i++;
         continue;
       }
-      if (ch === '"') {
-        inQuote = !inQuote;
-        if (inQuote) quoteAt = i;
-        continue;
-      }
-      if (ch === ';' && !inQuote) break;
+      if (ch === ';') break;
     }
-    if (inQuote) throw new RuleError('unbalanced quote: a quoted value is never closed', quoteAt + 1);
-    const body = text.slice(start, i).trim();
+    const body = text.slice(start, Math.min(i, to)).trim();
     i++; // past ';'
     if (body === '') continue;
     const colon = indexOfUnquoted(body, ':');
     const name = (colon < 0 ? body : body.slice(0, colon)).trim().toLowerCase();
     if (!/^[a-z0-9_.-]+$/.test(name)) throw new RuleError(`"${name}" is not an option name`, start + 1);
     const value = colon < 0 ? null : body.slice(colon + 1).trim();
+    if (value !== null) {
+      const v = value.startsWith('!') ? value.slice(1).trimStart() : value;
+      const first = splitArgs(v)[0] ?? '';
+      if (v.startsWith('"') && (first.length < 2 || !first.endsWith('"'))) {
+        throw new RuleError('unbalanced quote: a quoted value is never closed', start + colon + 2);
+      }
+    }
     out.push({ name, value, column: start + 1 });
   }
-  if (i < to) throw new RuleError('option list is not terminated', to);
   return out;
 }
 

@@ -15,6 +15,8 @@ import { Insert } from '../flow/reassembly.js';
 import { alertEvent, fastLogLine, type AlertOptions } from '../rules/alert.js';
 import { DetectEngine, type EngineOptions } from '../rules/engine.js';
 import type { Rule } from '../rules/rule.js';
+import type { ThresholdConfig } from '../rules/config-files.js';
+import { thresholdGate, ThresholdTracker } from '../rules/thresholds.js';
 
 export interface PipelineOptions {
   flow?: FlowTableOptions;
@@ -29,6 +31,8 @@ export interface PipelineOptions {
     engine?: EngineOptions;
     alert: Omit<AlertOptions, 'iface'>;
     fastLog?: (line: string) => void;
+    /** threshold.config: thresholds, event filters and suppressions beyond the rules' own. */
+    thresholds?: ThresholdConfig;
   };
 }
 
@@ -45,6 +49,8 @@ export class Pipeline {
   readonly flows: FlowTable;
   /** The detection engine, when rules were given. */
   readonly detect: DetectEngine | null;
+  /** Thresholds and suppressions, when rules were given. */
+  readonly thresholds: ThresholdTracker | null;
   readonly anomalies: AnomalyCounts = new Map();
   private readonly packet = new Packet();
   private readonly emitFlows: boolean;
@@ -63,6 +69,8 @@ export class Pipeline {
     this.iface = options.iface;
     const d = options.detect;
     const alertOptions: AlertOptions | null = d === undefined ? null : { ...d.alert, ...(options.iface !== undefined ? { iface: options.iface } : {}) };
+    this.thresholds = d === undefined ? null : new ThresholdTracker(d.thresholds ?? null);
+    const gate = this.thresholds === null ? undefined : thresholdGate(this.thresholds);
     this.detect =
       d === undefined
         ? null
@@ -73,7 +81,7 @@ export class Pipeline {
               this.out(ev);
               d.fastLog?.(fastLogLine(ev));
             },
-            d.engine,
+            { ...d.engine, ...(gate !== undefined ? { gate } : {}) },
           );
     const engine = this.detect;
     const stream: StreamSink<Flow> = {
@@ -115,6 +123,7 @@ export class Pipeline {
 
   private flowEnd(flow: Flow, reason: EndReasonValue): void {
     this.detect?.flowEnd(flow);
+    this.thresholds?.forgetFlow(flow.id);
     if (!this.emitFlows) return;
     const ev = flowEvent(flow, reason);
     if (this.iface !== undefined) ev.in_iface = this.iface;

@@ -1,3 +1,4 @@
+import { RuleError } from '../syntax.js';
 import { continueFrom, type InspectContext, type PayloadStep } from '../inspect.js';
 import type { Keyword } from '../keyword.js';
 import { parseUint, type UintTest } from './uint.js';
@@ -26,6 +27,8 @@ export const bsize: Keyword = {
   summary: 'The length of the current buffer: N, !N, <N, <=N, >N, >=N, or A<>B (exclusive range).',
   syntax: 'bsize:[!|<|>|<=|>=]N or A<>B',
   apply(b, value) {
+    // As Suricata: the size of a sticky buffer; on the raw payload dsize is the keyword.
+    if (b.buffer === 'payload') throw new RuleError('bsize needs a sticky buffer before it (for the packet payload, use dsize)');
     b.addStep(new BsizeStep(parseUint('bsize', value, MAX_SIZE)), false);
   },
 };

@@ -21,6 +21,7 @@ const MAX_OFFSET = 32767;
 /** multiplier: Suricata's uint16 range, 1..65535. */
 const MAX_MULTIPLIER = 65535;
 
+const OPTIONS = new Set(['relative', 'multiplier', 'big', 'little', 'string', 'hex', 'dec', 'oct', 'align', 'dce', 'bitmask', 'slice']);
 const SYNTAX = 'byte_extract:<bytes>,<offset>,<name>[,relative][,multiplier <n>][,big|little][,string[,hex|dec|oct]][,align 2|4][,dce][,bitmask <mask>]';
 
 /**
@@ -80,7 +81,7 @@ export const byteExtract: Keyword = {
   syntax: SYNTAX,
   apply(b, value) {
     const args = splitOptionList(value, 'byte_extract', SYNTAX);
-    if (args.length < 3) throw new RuleError(`byte_extract needs at least 3 arguments (${SYNTAX})`);
+    if (args.length < 3) throw new RuleError(`byte_extract: needs at least 3 arguments (${SYNTAX})`);
     let relative = false;
     let string = false;
     let base: 8 | 10 | 16 | null = null;
@@ -92,6 +93,7 @@ export const byteExtract: Keyword = {
     for (const arg of args.slice(3)) {
       const { name, rest } = namedOption(arg);
       once(seen, name, 'byte_extract');
+      if (!OPTIONS.has(name)) throw new RuleError(`byte_extract: unknown option "${arg}" (relative, multiplier <n>, big, little, string, hex, dec, oct, align 2|4, dce, bitmask <mask>)`);
       const takesValue = name === 'multiplier' || name === 'align' || name === 'bitmask';
       if (takesValue && rest === '') throw new RuleError(`byte_extract: ${name} needs a value`);
       if (!takesValue && rest !== '') throw new RuleError(`byte_extract: "${arg}": ${name} takes no value`);

@@ -16,6 +16,7 @@ const MAX_OFFSET = 65535;
 /** multiplier: Suricata's uint16 range, 1..65535. */
 const MAX_MULTIPLIER = 65535;
 
+const OPTIONS = new Set(['relative', 'multiplier', 'big', 'little', 'string', 'hex', 'dec', 'oct', 'align', 'from_beginning', 'from_end', 'post_offset', 'dce', 'bitmask']);
 const SYNTAX = 'byte_jump:<bytes>,<offset>[,relative][,multiplier <n>][,big|little][,string[,hex|dec|oct]][,align][,from_beginning|from_end][,post_offset <n>][,dce][,bitmask <mask>]';
 
 /**
@@ -82,7 +83,7 @@ export const byteJump: Keyword = {
   syntax: SYNTAX,
   apply(b, value) {
     const args = splitOptionList(value, 'byte_jump', SYNTAX);
-    if (args.length < 2) throw new RuleError(`byte_jump needs at least 2 arguments (${SYNTAX})`);
+    if (args.length < 2) throw new RuleError(`byte_jump: needs at least 2 arguments (${SYNTAX})`);
     let relative = false;
     let string = false;
     let base: Base | null = null;
@@ -96,6 +97,9 @@ export const byteJump: Keyword = {
     for (const arg of args.slice(2)) {
       const { name, rest } = namedOption(arg);
       once(seen, name, 'byte_jump');
+      if (!OPTIONS.has(name)) {
+        throw new RuleError(`byte_jump: unknown option "${arg}" (relative, multiplier <n>, big, little, string, hex, dec, oct, align, from_beginning, from_end, post_offset <n>, dce, bitmask <mask>)`);
+      }
       const takesValue = name === 'multiplier' || name === 'post_offset' || name === 'bitmask';
       if (takesValue && rest === '') throw new RuleError(`byte_jump: ${name} needs a value`);
       if (!takesValue && rest !== '') throw new RuleError(`byte_jump: "${arg}": ${name} takes no value`);

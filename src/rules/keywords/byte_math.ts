@@ -21,6 +21,8 @@ const MAX_RVALUE = 0xffffffff;
 
 const SYNTAX = 'byte_math:bytes <n|var>,offset <n>,oper <+|-|*|/|<<|>>>,rvalue <n|var>,result <name>[,relative][,endian big|little][,string hex|dec|oct][,dce][,bitmask <hex mask>]';
 
+const OPTIONS = new Set(['bytes', 'offset', 'oper', 'rvalue', 'result', 'relative', 'endian', 'dce', 'string', 'bitmask']);
+
 export type MathOp = '+' | '-' | '*' | '/' | '<<' | '>>';
 const OPS = new Set<MathOp>(['+', '-', '*', '/', '<<', '>>']);
 
@@ -102,6 +104,7 @@ export const byteMath: Keyword = {
       const m = /^(\S+)(?:\s+(.*))?$/.exec(arg);
       const name = (m?.[1] ?? '').toLowerCase();
       const rest = (m?.[2] ?? '').trim();
+      if (!OPTIONS.has(name)) throw new RuleError(`byte_math: unknown option "${arg}" (${SYNTAX})`);
       once(seen, name === 'dce' ? 'endian' : name, 'byte_math');
       const takesValue = name !== 'relative' && name !== 'dce';
       if (takesValue && rest === '') throw new RuleError(`byte_math: ${name} needs a value (${SYNTAX})`);

@@ -15,6 +15,7 @@ const MAX_OFFSET = 2147483647;
 
 const SYNTAX = 'byte_test:<bytes>,[!]<op>,<value>,<offset>[,relative][,big|little][,string[,hex|dec|oct]][,dce][,bitmask <mask>]';
 const OPS = new Set<CompareOp>(['<', '>', '=', '<=', '>=', '&', '^']);
+const OPTIONS = new Set(['relative', 'big', 'little', 'string', 'hex', 'dec', 'oct', 'dce', 'bitmask']);
 
 /**
  * Reads a number from the buffer and compares it. Does not move the cursor (Suricata leaves
@@ -60,7 +61,7 @@ export const byteTest: Keyword = {
   syntax: SYNTAX,
   apply(b, value) {
     const args = splitOptionList(value, 'byte_test', SYNTAX);
-    if (args.length < 4) throw new RuleError(`byte_test needs at least 4 arguments (${SYNTAX}), got ${args.length}`);
+    if (args.length < 4) throw new RuleError(`byte_test: needs at least 4 arguments (${SYNTAX}), got ${args.length}`);
     const [nbytesText, opText, valueText, offsetText] = args as [string, string, string, string];
 
     let opRest = opText.replace(/\s+/g, '');
@@ -73,11 +74,12 @@ export const byteTest: Keyword = {
     let string = false;
     let base: Base | null = null;
     let little = false;
-    let mask: ReturnType<typeof bitmask> | null = null;
+    let mask: Bitmask | null = null;
     const seen = new Set<string>();
     for (const arg of args.slice(4)) {
       const { name, rest } = namedOption(arg);
       once(seen, name, 'byte_test');
+      if (!OPTIONS.has(name)) throw new RuleError(`byte_test: unknown option "${arg}" (relative, big, little, string, hex, dec, oct, dce, bitmask <mask>)`);
       if (name !== 'bitmask' && rest !== '') throw new RuleError(`byte_test: "${arg}": ${name} takes no value`);
       switch (name) {
         case 'relative': relative = true; break;

@@ -259,7 +259,7 @@ export function parseCountOrVariable(b: RuleBuilder, text: string, keyword: stri
 
 /** Splits a keyword's comma list, trimming each argument and refusing empty ones. */
 export function splitOptionList(value: string | null, keyword: string, syntax: string): string[] {
-  if (value === null || value.trim() === '') throw new RuleError(`${keyword} needs arguments: ${syntax}`);
+  if (value === null || value.trim() === '') throw new RuleError(`${keyword}: needs arguments: ${syntax}`);
   const args = value.split(',').map((a) => a.trim());
   if (args.some((a) => a === '')) throw new RuleError(`${keyword}: empty argument in "${value}" (${syntax})`);
   return args;

@@ -74,7 +74,7 @@ export class ContentStep implements PositionalStep {
 }
 
 /** The modifiers that may follow a content, as Snort 3 writes them inside its argument list. */
-const INLINE_MODIFIERS = new Set(['nocase', 'offset', 'depth', 'distance', 'within', 'fast_pattern', 'rawbytes', 'startswith', 'endswith']);
+const INLINE_MODIFIERS = new Set(['nocase', 'offset', 'depth', 'distance', 'within', 'fast_pattern', 'rawbytes', 'startswith', 'endswith', 'fast_pattern_offset', 'fast_pattern_length']);
 
 export const content: Keyword = {
   name: 'content',
@@ -92,6 +92,15 @@ export const content: Keyword = {
       b.snort3 = true;
       const m = /^([a-z_]+)(?:\s+(.+))?$/.exec(arg);
       if (m === null || !INLINE_MODIFIERS.has(m[1]!)) throw new RuleError(`content: "${arg}" is not a content modifier`);
+      if (m[1] === 'fast_pattern_offset' || m[1] === 'fast_pattern_length') {
+        // Snort 3 spells the chop as two arguments; they refine a fast_pattern already given.
+        const n = Number(m[2]);
+        if (!Number.isInteger(n) || n < 0) throw new RuleError(`content: ${m[1]} needs a whole number`);
+        const chop = step.fastPatternChop ?? [0, bytes.length];
+        step.fastPatternChop = m[1] === 'fast_pattern_offset' ? [n, Math.min(chop[1], bytes.length - n)] : [chop[0], n];
+        if (step.fastPatternChop[0] + step.fastPatternChop[1] > bytes.length || step.fastPatternChop[1] < 1) throw new RuleError(`content: the fast pattern chop is outside the ${bytes.length}-byte pattern`);
+        continue;
+      }
       const modifier = CONTENT_MODIFIERS[m[1]!]!;
       modifier.apply(b, m[2] === undefined ? null : m[2].replace(/\s+/g, ','));
     }

@@ -1,6 +1,8 @@
 import type { Keyword } from '../keyword.js';
 import { ack } from './ack.js';
+import { BYTE_KEYWORDS } from './bytes-group.js';
 import { content, CONTENT_MODIFIERS } from './content.js';
+import { detectionFilter } from './detection_filter.js';
 import { dsize } from './dsize.js';
 import { flags } from './flags.js';
 import { flow } from './flow.js';
@@ -17,16 +19,20 @@ import { itype } from './itype.js';
 import { classtype, gid, metadata, msg, noalert, priority, reference, rem, rev, sid, target } from './meta.js';
 import { pktData } from './pkt_data.js';
 import { sameip } from './sameip.js';
+import { service } from './service.js';
+import { streamSize } from './stream_size.js';
 import { seq } from './seq.js';
 import { tos } from './tos.js';
 import { ttl } from './ttl.js';
+import { threshold } from './threshold.js';
 import { window } from './window.js';
 
 /** Every keyword Outpost implements. */
 export const KEYWORDS: readonly Keyword[] = [
-  msg, sid, gid, rev, classtype, priority, metadata, reference, target, noalert, rem,
+  msg, sid, gid, rev, classtype, priority, metadata, reference, target, noalert, rem, service,
   content, ...Object.values(CONTENT_MODIFIERS),
-  flow, flowbits, pktData,
+  ...BYTE_KEYWORDS,
+  flow, flowbits, pktData, threshold, detectionFilter, streamSize,
   dsize, flags, ttl, tos, id, ipopts, fragbits, fragoffset, seq, ack, window, itype, icode, icmpId, icmpSeq, ipProto, sameip,
 ];
 

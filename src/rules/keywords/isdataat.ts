@@ -50,7 +50,7 @@ export const isdataat: Keyword = {
   summary: 'Require (or with ! forbid) data at a position: absolute byte n exists, or n bytes remain after the last match (relative).',
   syntax: SYNTAX,
   apply(b, value) {
-    if (value === null || value.trim() === '') throw new RuleError(`isdataat needs a position: ${SYNTAX}`);
+    if (value === null || value.trim() === '') throw new RuleError(`isdataat: needs a position: ${SYNTAX}`);
     const args = value.split(',').map((a) => a.trim());
     let first = args[0]!;
     const negated = first.startsWith('!');

@@ -63,7 +63,8 @@ export const RULE_DIALECT: ThresholdDialect = { what: 'threshold', types: ['limi
 export function parseThreshold(text: string, dialect: ThresholdDialect = RULE_DIALECT): Threshold {
   const what = dialect.what;
   const backoffAllowed = dialect.types.includes('backoff');
-  const opts = parseOptionList(text, what, backoffAllowed ? ['type', 'track', 'count', 'seconds', 'multiplier'] : ['type', 'track', 'count', 'seconds']);
+  // multiplier is always accepted here so that a backoff where it is not allowed is reported as the type it is.
+  const opts = parseOptionList(text, what, ['type', 'track', 'count', 'seconds', 'multiplier']);
   const typeText = opts.get('type');
   const trackText = opts.get('track');
   const countText = opts.get('count');
