@@ -1,3 +1,5 @@
+import type { Packet } from '../decode/packet.js';
+import type { Flow } from '../flow/flow.js';
 import type { AddressMatcher } from './addresses.js';
 import type { RateAction, RateFilterDirective, SuppressDirective, ThresholdConfig, ThresholdDirective } from './config-files.js';
 import type { DetectionFilter, Threshold } from './rule.js';
@@ -63,6 +65,7 @@ const MAX_U32 = 0xffffffff;
 
 /** The two 32-bit halves of a numeric key: plan id times this, plus an IPv4 address. Exact below 2^53, so up to 2^21 plans. */
 const KEY_SPLIT = 0x1_0000_0000;
+const MAX_NUMERIC_PLANS = 2 ** 21;
 
 class Suppression {
   constructor(
@@ -425,6 +428,19 @@ export class ThresholdTracker {
   }
 }
 
+/**
+ * The detection engine's gate (EngineOptions.gate) backed by a tracker. A packet without an IP
+ * header alerts, as in Suricata. A match without a packet (stream inspection at flow end) is
+ * counted with the flow's client as source, its server as destination.
+ */
+export function thresholdGate(tracker: ThresholdTracker): (rule: ThresholdedRule, p: Packet | null, flow: Flow | null, time: number) => Verdict {
+  return (rule, p, flow, time) => {
+    if (p !== null) return p.ipVersion === 0 ? 'alert' : tracker.check(rule, time, p.addr, flow === null ? 0 : flow.id, p.srcPort, p.dstPort);
+    if (flow === null) return 'alert';
+    return tracker.check(rule, time, flow.addr, flow.id, flow.clientPort, flow.serverPort);
+  };
+}
+
 /** Past its window (and, for a rate_filter, past its action's timeout); backoff entries live as long as their flow. */
 function isExpired(e: Entry, time: number): boolean {
   const plan = e.plan;
@@ -439,7 +455,7 @@ function isV4(addr: Uint32Array, at: number): boolean {
 
 /** One address: a number for IPv4 (no string built), a string for IPv6. */
 function hostKey(planId: number, addr: Uint32Array, at: number): number | string {
-  if (isV4(addr, at)) return planId * KEY_SPLIT + addr[at + 3]!;
+  if (isV4(addr, at) && planId < MAX_NUMERIC_PLANS) return planId * KEY_SPLIT + addr[at + 3]!;
   return `${planId}/${addr[at]}:${addr[at + 1]}:${addr[at + 2]}:${addr[at + 3]}`;
 }
 
