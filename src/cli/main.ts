@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Exit, UsageError } from './exit.js';
 import { ANALYZE_USAGE, runAnalyze } from './analyze.js';
+import { CONFORMANCE_USAGE, runConformance } from './conformance.js';
 import { READ_USAGE, runRead } from './read.js';
 import { RULES_USAGE, runRules } from './rules.js';
 
@@ -10,6 +11,7 @@ commands:
   read      read captures or live traffic; write EVE flow and anomaly records
   analyze   run captures through decoding, flows and rules; write eve.json and fast.log
   rules     check rule files (rules check), list supported keywords (rules keywords)
+  conformance  run suricata-verify tests against Outpost; pass/fail/skip per test
   help      this help ("outpost <command> --help" for one command)
 
 See README.md and docs/cli.md.`;
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   read: { run: runRead, usage: READ_USAGE },
   analyze: { run: runAnalyze, usage: ANALYZE_USAGE },
   rules: { run: runRules, usage: RULES_USAGE },
+  conformance: { run: runConformance, usage: CONFORMANCE_USAGE },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -59,6 +59,8 @@ interface Tracker {
   pieces: PieceList;
   /** Copy of the network header of the offset-0 fragment, once seen. */
   header: Uint8Array | null;
+  /** The offset-0 fragment's link header, put back in front of the rebuilt datagram (as Suricata logs it). */
+  link: Uint8Array;
   /** Upper-layer protocol (IPv6: from the fragment header). */
   proto: number;
   /** Payload length, once the last fragment (more-fragments clear) has been seen. */
@@ -82,6 +84,8 @@ export class Defragmenter {
   private readonly memcap: number;
   private held = 0;
   private now = 0;
+  /** Bytes of link header in front of the datagram the last completing `add` returned. */
+  lastLinkLength = 0;
 
   constructor(options: DefragOptions = {}) {
     const name = options.policy ?? 'bsd';
@@ -122,7 +126,7 @@ export class Defragmenter {
     const a = p.addr;
     const key = `4:${a[3]}:${a[7]}:${p.ipId}:${p.proto}:${p.vlan0}:${p.vlan1}`;
     const hdr = fragOff === 0 ? b.subarray(off, off + hlen) : null;
-    return this.add(p, key, false, fragOff, more, b, off + hlen, end, hdr, p.proto, DecodeEvent['ipv4.frag_overlap'], DecodeEvent['ipv4.frag_pkt_too_large'], DecodeEvent['ipv4.frag_ignored'], hlen);
+    return this.add(p, key, false, fragOff, more, b, off + hlen, end, hdr, off, p.proto, DecodeEvent['ipv4.frag_overlap'], DecodeEvent['ipv4.frag_pkt_too_large'], DecodeEvent['ipv4.frag_ignored'], hlen);
   }
 
   /** Adds an IPv6 fragment (`fh` is the offset of its fragment header); returns the whole datagram when complete. */
@@ -133,12 +137,12 @@ export class Defragmenter {
     const a = p.addr;
     const key = `6:${a.join(':')}:${p.ipId}:${p.vlan0}:${p.vlan1}`;
     const hdr = fragOff === 0 ? b.subarray(off, off + 40) : null;
-    return this.add(p, key, true, fragOff, more, b, fh + 8, end, hdr, b[fh]!, DecodeEvent['ipv6.frag_overlap'], DecodeEvent['ipv6.frag_pkt_too_large'], DecodeEvent['ipv6.frag_ignored'], 0);
+    return this.add(p, key, true, fragOff, more, b, fh + 8, end, hdr, off, b[fh]!, DecodeEvent['ipv6.frag_overlap'], DecodeEvent['ipv6.frag_pkt_too_large'], DecodeEvent['ipv6.frag_ignored'], 0);
   }
 
   private add(
     p: Packet, key: string, v6: boolean, fragOff: number, more: boolean, b: Uint8Array, dataOff: number, end: number,
-    hdr: Uint8Array | null, proto: number, overlapEvent: number, tooLargeEvent: number, ignoredEvent: number, hlen: number,
+    hdr: Uint8Array | null, hdrAt: number, proto: number, overlapEvent: number, tooLargeEvent: number, ignoredEvent: number, hlen: number,
   ): Uint8Array | null {
     this.counters.fragments++;
     const len = end - dataOff;
@@ -153,7 +157,7 @@ export class Defragmenter {
         this.counters.ignored++;
         return null;
       }
-      t = { key, v6, pieces: new PieceList(), header: null, proto, total: -1, fragments: 0, frames: 0, wireBytes: 0, deadline: 0 };
+      t = { key, v6, pieces: new PieceList(), header: null, link: new Uint8Array(0), proto, total: -1, fragments: 0, frames: 0, wireBytes: 0, deadline: 0 };
     } else {
       this.trackers.delete(key); // re-inserted below, to keep the map ordered by latest fragment
       if (this.held + len > this.memcap) {
@@ -177,6 +181,7 @@ export class Defragmenter {
     if (hdr !== null && t.header === null) {
       t.header = hdr.slice();
       t.proto = proto;
+      t.link = b.slice(Math.min(p.frameOffset, hdrAt), hdrAt);
     }
     if (!more && t.total < 0) t.total = fragOff + len;
     // Past the end named by the last fragment there is nothing to keep.
@@ -205,7 +210,11 @@ export class Defragmenter {
   private assemble(t: Tracker): Uint8Array {
     const header = t.header!;
     const hlen = t.v6 ? 40 : header.length;
-    const out = new Uint8Array(hlen + t.total);
+    const linkLen = t.link.length;
+    this.lastLinkLength = linkLen;
+    const whole = new Uint8Array(linkLen + hlen + t.total);
+    whole.set(t.link, 0);
+    const out = whole.subarray(linkLen);
     out.set(header.subarray(0, hlen), 0);
     for (const piece of t.pieces.pieces) {
       if (piece.start >= t.total) break;
@@ -225,7 +234,7 @@ export class Defragmenter {
       putU16be(out, 10, 0);
       putU16be(out, 10, internetChecksum(out, 0, hlen));
     }
-    return out;
+    return whole;
   }
 
   private drop(t: Tracker): void {

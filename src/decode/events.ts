@@ -5,6 +5,7 @@
  */
 export const DECODE_EVENT_NAMES = [
   'ethernet.pkt_too_small',
+  'ethernet.unknown_ethertype',
   'vlan.header_too_small',
   'vlan.too_many_layers',
   'sll.pkt_too_small',

@@ -7,6 +7,13 @@ import { Layer, type Packet } from './packet.js';
 
 export const EtherType = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, QINQ_OLD: 0x9100, IPV6: 0x86dd } as const;
 
+/**
+ * EtherTypes Suricata knows (IPv4, ARP, IPv6, VLAN tags, PPPoE, MPLS, 802.1ah, DCE, VNTag, NSH,
+ * transparent bridging, ERSPAN): any other above 0x05ff is an unknown EtherType, an event and a
+ * counter. Values up to 0x05ff are 802.3 lengths (LLC frames), not EtherTypes.
+ */
+const KNOWN_ETHERTYPES = new Set([0x0800, 0x0806, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x8863, 0x8864, 0x8847, 0x8848, 0x8903, 0x88e7, 0x8926, 0x894f, 0x6558, 0x88be]);
+
 /** Suricata's limit: more stacked VLAN tags than this is an evasion attempt, not a network. */
 const MAX_VLAN_LAYERS = 3;
 
@@ -74,4 +81,5 @@ function decodeEtherType(p: Packet, b: Uint8Array, off: number, end: number, eth
   p.layer = Layer.LINK;
   if (etherType === EtherType.IPV4) decodeIpv4(p, b, off, end, defrag);
   else if (etherType === EtherType.IPV6) decodeIpv6(p, b, off, end, defrag);
+  else if (etherType >= 0x0600 && !KNOWN_ETHERTYPES.has(etherType)) p.raise(DecodeEvent['ethernet.unknown_ethertype']);
 }

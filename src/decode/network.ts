@@ -77,7 +77,9 @@ export function decodeIpv4(p: Packet, b: Uint8Array, off: number, end: number, d
     }
     p.reassembled = true;
     p.data = whole;
-    decodeIpv4(p, whole, 0, whole.length, defrag);
+    p.frameOffset = 0;
+    p.frameLength = whole.length;
+    decodeIpv4(p, whole, defrag.lastLinkLength, whole.length, defrag);
     return;
   }
   decodeTransport(p, b, off + hlen, dgramEnd, proto, 4, cut);
@@ -207,7 +209,9 @@ export function decodeIpv6(p: Packet, b: Uint8Array, off: number, end: number, d
       }
       p.reassembled = true;
       p.data = whole;
-      decodeIpv6(p, whole, 0, whole.length, defrag);
+      p.frameOffset = 0;
+      p.frameLength = whole.length;
+      decodeIpv6(p, whole, defrag.lastLinkLength, whole.length, defrag);
       return;
     }
     const hlen = nh === IpProto.AH ? (b[o + 1]! + 2) * 4 : (b[o + 1]! + 1) * 8;

@@ -117,6 +117,8 @@ export interface TcpRecord {
 export interface AnomalyEvent extends EveCommon {
   /** Always `anomaly`. */
   event_type: 'anomaly';
+  /** For a frame with an unknown EtherType: that EtherType. */
+  ether?: EtherRecord;
   /** What was wrong. */
   anomaly: AnomalyRecord;
 }
@@ -155,6 +157,8 @@ export interface AlertEvent extends EveCommon {
   payload_printable?: string;
   /** 1 when the payload is reassembled stream data, 0 when it is one packet's. */
   stream?: number;
+  /** The Ethernet addresses of the packet, when Ethernet logging is on. */
+  ether?: EtherRecord;
   /** The whole packet, base64, link header included; only when packet logging is on. */
   packet?: string;
   /** The link type of `packet`. */
@@ -219,6 +223,18 @@ export interface AlertFlowRecord {
 export interface PacketInfo {
   /** LINKTYPE_ value of the logged packet. */
   linktype: number;
+  /** Its name, as Suricata writes it (EN10MB, LINUX_SLL, IPv6, ...). */
+  linktype_name: string;
+}
+
+/** The `ether` object: a frame's Ethernet header. */
+export interface EtherRecord {
+  /** Source MAC address, colon-separated hex. */
+  src_mac?: string;
+  /** Destination MAC address, colon-separated hex. */
+  dest_mac?: string;
+  /** The EtherType, for an unknown one. */
+  ether_type?: number;
 }
 
 /** Any record Outpost writes. */

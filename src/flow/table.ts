@@ -20,6 +20,11 @@ export interface FlowTableOptions {
   timeouts?: Partial<Record<'tcp' | 'udp' | 'icmp' | 'other', Partial<StateTimeouts>>>;
   /** TCP overlap policy (see STREAM_POLICIES); "bsd" by default, as Suricata's. */
   streamPolicy?: string;
+  /**
+   * Per-host overlap policies (Suricata's host-os-policy): the policy name for the host a TCP
+   * packet goes to, or null for `streamPolicy`. Asked for every TCP packet that carries data.
+   */
+  hostPolicy?: (p: Packet) => string | null;
   /** Out-of-order bytes one stream direction may hold. */
   maxBufferedBytes?: number;
   /** Out-of-order pieces one stream direction may hold. */
@@ -112,6 +117,8 @@ export class FlowTable {
   private readonly heads: Array<Flow | null> = new Array<Flow | null>(LISTS).fill(null);
   private readonly tails: Array<Flow | null> = new Array<Flow | null>(LISTS).fill(null);
   private readonly policy: NewDataWins;
+  private readonly hostPolicy: ((p: Packet) => string | null) | null;
+  private readonly hostPolicies = new Map<string, NewDataWins>();
   private readonly limits: StreamLimits;
   private readonly reassemblyMemcap: number;
   private readonly idBase: number;
@@ -138,6 +145,7 @@ export class FlowTable {
       this.timeouts[i * 3 + FlowState.CLOSED] = t.closed;
     });
     this.policy = streamPolicy(options.streamPolicy ?? 'bsd');
+    this.hostPolicy = options.hostPolicy ?? null;
     this.limits = {
       maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
       maxBufferedPieces: options.maxBufferedPieces ?? DEFAULT_MAX_BUFFERED_PIECES,
@@ -246,7 +254,8 @@ export class FlowTable {
     this.lastInsert = -1;
     if (tcp !== null) {
       const held = tcp.streams[0].heldBytes + tcp.streams[1].heldBytes;
-      const r = tcp.packet(flow, dir, tcpFlags, p.seq, p.ack, p.data, p.payloadOff, p.payloadLen, this.policy, this.limits, this.stream);
+      const policy = this.hostPolicy === null || p.payloadLen === 0 ? this.policy : this.policyOf(this.hostPolicy(p));
+      const r = tcp.packet(flow, dir, tcpFlags, p.seq, p.ack, p.data, p.payloadOff, p.payloadLen, policy, this.limits, this.stream);
       this.lastInsert = r;
       this.heldBytes += tcp.streams[0].heldBytes + tcp.streams[1].heldBytes - held;
       if (r === Insert.RETRANSMISSION) this.streamEvent(flow, dir, StreamEvent.pkt_retransmission);
@@ -318,6 +327,17 @@ export class FlowTable {
     const name = protoName(p.proto);
     this.counters.byProto.set(name, (this.counters.byProto.get(name) ?? 0) + 1);
     return flow;
+  }
+
+  /** A host's policy by name (null: the table's), resolved once. */
+  private policyOf(name: string | null): NewDataWins {
+    if (name === null) return this.policy;
+    let p = this.hostPolicies.get(name);
+    if (p === undefined) {
+      p = streamPolicy(name);
+      this.hostPolicies.set(name, p);
+    }
+    return p;
   }
 
   /** Doubles the bucket array and rehashes every flow into it. */

@@ -1,3 +1,4 @@
+import { LinkType } from '../capture/linktype.js';
 import type { Packet } from '../decode/packet.js';
 import { IpProto, Layer } from '../decode/packet.js';
 import { formatTimestamp } from '../events/time.js';
@@ -14,6 +15,8 @@ export interface AlertOptions {
   payloadPrintable?: boolean;
   /** Add `packet` (base64) and `packet_info`. */
   packet?: boolean;
+  /** Add `ether` (MAC addresses) for Ethernet frames. */
+  ethernet?: boolean;
   /** Classtype descriptions, for alert.category. */
   categories: ReadonlyMap<string, { description: string }>;
   /** Interface, for live capture. */
@@ -116,16 +119,36 @@ export function alertEvent(hit: AlertHit, options: AlertOptions): AlertEvent {
     ev.stream = hit.chunk !== null ? 1 : 0;
   }
   if (options.payloadPrintable === true && payload !== null) ev.payload_printable = printable(payload);
+  if (options.ethernet === true && p !== null && p.linktype === LinkType.ETHERNET && p.frameLength >= 14) {
+    ev.ether = { src_mac: mac(p.data, p.frameOffset + 6), dest_mac: mac(p.data, p.frameOffset) };
+  }
   if (options.packet === true && p !== null && hit.source !== 'flow-end') packetBytes(ev, p);
   return ev;
 }
 
+function mac(b: Uint8Array, at: number): string {
+  return Array.from(b.subarray(at, at + 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The frame as captured, link header first (for a rebuilt datagram: the first fragment's link header and the whole datagram). */
 function packetBytes(ev: AlertEvent, p: Packet): void {
-  // The frame as captured: from the link header to the end of what the capture holds.
-  if (p.reassembled) return;
-  const start = p.frameOffset;
-  ev.packet = Buffer.from(p.data.buffer, p.data.byteOffset + start, p.frameLength).toString('base64');
-  ev.packet_info = { linktype: p.linktype };
+  ev.packet = Buffer.from(p.data.buffer, p.data.byteOffset + p.frameOffset, p.frameLength).toString('base64');
+  ev.packet_info = { linktype: p.linktype, linktype_name: linkTypeSuricataName(p.linktype) };
+}
+
+/** Link type names as Suricata's packet_info writes them. */
+function linkTypeSuricataName(lt: number): string {
+  switch (lt) {
+    case LinkType.NULL: return 'NULL';
+    case LinkType.ETHERNET: return 'EN10MB';
+    case LinkType.RAW: return 'RAW';
+    case LinkType.LOOP: return 'LOOP';
+    case LinkType.LINUX_SLL: return 'LINUX_SLL';
+    case LinkType.LINUX_SLL2: return 'LINUX_SLL2';
+    case LinkType.IPV4: return 'IPv4';
+    case LinkType.IPV6: return 'IPv6';
+    default: return String(lt);
+  }
 }
 
 /** Bytes 0x20-0x7e as themselves, the rest as '.', as Suricata's payload_printable (which keeps \r, \n and \t too). */

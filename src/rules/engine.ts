@@ -3,7 +3,7 @@ import { IpProto, Layer } from '../decode/packet.js';
 import type { Flow } from '../flow/flow.js';
 import { TO_SERVER } from '../flow/flow.js';
 import { TcpState } from '../flow/tcp.js';
-import { FlowDetect, flowDetect } from './flowstate.js';
+import { FlowDetect, flowDetect, RawStream } from './flowstate.js';
 import { InspectContext, continueFrom } from './inspect.js';
 import { PatternSet } from './prefilter.js';
 import type { HeaderCheck, Rule } from './rule.js';
@@ -18,7 +18,7 @@ export interface AlertHit {
   flow: Flow | null;
   dir: number;
   source: MatchSource;
-  /** The stream chunk that matched, for stream matches (a view; copy to keep). */
+  /** The stream chunk that matched, for stream matches, holes shown as "[N bytes missing]". */
   chunk: Uint8Array | null;
 }
 
@@ -218,14 +218,10 @@ export class DetectEngine {
     if (group === null) return;
 
     // Stream chunk ready in this packet's direction?
-    let chunk: Uint8Array | null = null;
-    let fd: FlowDetect | null = null;
+    let chunk: RawStream | null = null;
     if (flow !== null && flow.tcp !== null && this.hasStreamRules) {
-      fd = flow.detect as FlowDetect | null;
-      const raw = fd?.raw[dir];
-      if (raw !== undefined && raw.len > 0 && (raw.len >= this.chunkSize || flow.tcp.state > TcpState.TIME_WAIT)) {
-        chunk = raw.buf.subarray(0, raw.len);
-      }
+      const raw = (flow.detect as FlowDetect | null)?.raw[dir];
+      if (raw !== undefined && raw.len > 0 && (raw.len >= this.chunkSize || flow.tcp.state > TcpState.TIME_WAIT)) chunk = raw;
     }
 
     const candidates = this.collect(group, p, chunk);
@@ -235,9 +231,9 @@ export class DetectEngine {
       this.evaluate(rule, p, flow, dir, streamAdded, chunk);
     }
     if (flow !== null) flowDetect(flow).ipOnlyDone |= 1 << dir;
-    if (chunk !== null && fd !== null) {
+    if (chunk !== null) {
       this.counters.streamChunks++;
-      fd.raw[dir]!.clear();
+      chunk.clear();
     }
   }
 
@@ -250,10 +246,9 @@ export class DetectEngine {
   }
 
   /** A hole in the stream: data after it starts a new block (not joined to what came before). */
-  streamGap(flow: Flow, dir: number): void {
+  streamGap(flow: Flow, dir: number, len: number): void {
     if (!this.hasStreamRules) return;
-    const raw = (flow.detect as FlowDetect | null)?.raw[dir];
-    if (raw !== undefined && raw.len > 0) raw.clear();
+    (flow.detect as FlowDetect | null)?.raw[dir]?.gap(len);
   }
 
   /** The flow ends: what its streams still hold is inspected once more (Suricata's flow-timeout pseudo packets). */
@@ -266,7 +261,7 @@ export class DetectEngine {
       if (raw.len === 0) continue;
       this.gen++;
       this.startPacket();
-      const chunk = raw.buf.subarray(0, raw.len);
+      const chunk = raw;
       const cls = 0;
       const group = this.portGroups[cls]![dir]![flow.serverPort]!;
       const candidates = this.collect(group, null, chunk);
@@ -289,7 +284,7 @@ export class DetectEngine {
   }
 
   /** Candidates from the prefilter over the packet payload and the stream chunk, plus the always-candidates, in rule order. */
-  private collect(group: RuleGroup, p: Packet | null, chunk: Uint8Array | null): Rule[] {
+  private collect(group: RuleGroup, p: Packet | null, chunk: RawStream | null): Rule[] {
     const out = this.candidates;
     out.length = 0;
     const hits = this.hits;
@@ -300,7 +295,7 @@ export class DetectEngine {
         this.mark = 1;
       }
       if (p !== null && p.payloadLen > 0) group.patterns.scan(p.data, p.payloadOff, p.payloadOff + p.payloadLen, this.seen, this.mark, hits);
-      if (chunk !== null) group.patterns.scan(chunk, 0, chunk.length, this.seen, this.mark, hits);
+      if (chunk !== null) group.patterns.scan(chunk.buf, 0, chunk.len, this.seen, this.mark, hits);
       for (const h of hits) out.push(group.byPattern[h]!);
     }
     if (out.length === 0) return group.always;
@@ -356,16 +351,23 @@ export class DetectEngine {
     return true;
   }
 
-  private payloadMatch(rule: Rule, p: Packet | null, streamAdded: boolean, chunk: Uint8Array | null): MatchSource | null {
+  /** Runs the steps over each block of a stream chunk; true when one block matches. */
+  private streamMatch(steps: readonly import('./inspect.js').PayloadStep[], chunk: RawStream): boolean {
+    const ctx = this.ctx;
+    for (const [s, e] of chunk.breaks.length === 0 ? [[0, chunk.len] as [number, number]] : chunk.blocks()) {
+      ctx.set(chunk.buf, s, e);
+      if (continueFrom(ctx, 0, steps, 0)) return true;
+    }
+    return false;
+  }
+
+  private payloadMatch(rule: Rule, p: Packet | null, streamAdded: boolean, chunk: RawStream | null): MatchSource | null {
     const payload = rule.inspections.find((i) => i.buffer === 'payload');
     if (payload === undefined) return 'packet';
     this.counters.inspected++;
     const mode = rule.payloadMode;
     const ctx = this.ctx;
-    if (mode !== 'packet' && chunk !== null) {
-      ctx.set(chunk, 0, chunk.length);
-      if (continueFrom(ctx, 0, payload.steps, 0)) return 'stream';
-    }
+    if (mode !== 'packet' && chunk !== null && this.streamMatch(payload.steps, chunk)) return 'stream';
     if (p === null) return null;
     if (mode === 'stream' && streamAdded) return null;
     if (mode === 'stream' && rule.flow.onlyStream) return null;
@@ -373,14 +375,14 @@ export class DetectEngine {
     return continueFrom(ctx, 0, payload.steps, 0) ? 'packet' : null;
   }
 
-  private evaluate(rule: Rule, p: Packet, flow: Flow | null, dir: number, streamAdded: boolean, chunk: Uint8Array | null): void {
+  private evaluate(rule: Rule, p: Packet, flow: Flow | null, dir: number, streamAdded: boolean, chunk: RawStream | null): void {
     if (!this.headerMatch(rule, p, flow, dir)) return;
     const source = this.payloadMatch(rule, p, streamAdded, chunk);
     if (source === null) return;
     this.matched(rule, p, flow, dir, source, source === 'stream' ? chunk : null);
   }
 
-  private evaluatePseudo(rule: Rule, flow: Flow, dir: number, chunk: Uint8Array): void {
+  private evaluatePseudo(rule: Rule, flow: Flow, dir: number, chunk: RawStream): void {
     // A flow-end pseudo packet: established by definition; headers from the flow, oriented by direction.
     const fwd = dir === TO_SERVER;
     const a = flow.addr;
@@ -400,13 +402,12 @@ export class DetectEngine {
     const payload = rule.inspections.find((i) => i.buffer === 'payload');
     if (payload === undefined) return;
     this.counters.inspected++;
-    this.ctx.set(chunk, 0, chunk.length);
-    if (!continueFrom(this.ctx, 0, payload.steps, 0)) return;
+    if (!this.streamMatch(payload.steps, chunk)) return;
     this.matched(rule, null, flow, dir, 'flow-end', chunk);
   }
 
   /** A rule matched: its flowbits act at once (later rules in this packet see them); alerts are queued for the packet. */
-  private matched(rule: Rule, p: Packet | null, flow: Flow | null, dir: number, source: MatchSource, chunk: Uint8Array | null): void {
+  private matched(rule: Rule, p: Packet | null, flow: Flow | null, dir: number, source: MatchSource, chunk: RawStream | null): void {
     this.counters.matched++;
     if (flow !== null && rule.flowbitActions.length > 0) {
       const fd = flowDetect(flow);
@@ -435,7 +436,7 @@ export class DetectEngine {
     this.alertsThisPacket++;
     this.counters.alerts++;
     if (flow !== null) flow.alerted = true;
-    this.onAlert({ rule, packet: p, flow, dir, source, chunk });
+    this.onAlert({ rule, packet: p, flow, dir, source, chunk: chunk === null ? null : chunk.logged() });
   }
 
   private alertsThisPacket = 0;

@@ -1,11 +1,47 @@
 import type { Flow } from '../flow/flow.js';
 
-/** Reassembled bytes of one direction waiting to be inspected by stream rules. */
+/**
+ * Reassembled bytes of one direction waiting to be inspected by stream rules. A hole in the
+ * stream splits them into blocks: rules inspect each block on its own (a pattern cannot match
+ * across missing bytes), and a logged payload shows the hole as "[N bytes missing]", as Suricata's.
+ */
 export class RawStream {
   buf: Uint8Array = new Uint8Array(0);
   len = 0;
-  /** A hole came before the pending bytes: they start a new block. */
-  gapBefore = false;
+  /** Offsets in buf where a block after a hole starts, and the size of each hole. */
+  readonly breaks: number[] = [];
+  readonly missing: number[] = [];
+
+  /** Marks a hole of `n` bytes at the current end (at 0 for a stream that starts with one). */
+  gap(n: number): void {
+    this.breaks.push(this.len);
+    this.missing.push(n);
+  }
+
+  /** The blocks as [start, end) pairs. */
+  blocks(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    let at = 0;
+    for (const b of this.breaks) {
+      if (b > at) out.push([at, b]);
+      at = b;
+    }
+    if (this.len > at) out.push([at, this.len]);
+    return out;
+  }
+
+  /** The pending bytes for an alert's payload, holes shown as "[N bytes missing]". */
+  logged(): Uint8Array {
+    if (this.breaks.length === 0) return this.buf.slice(0, this.len);
+    const parts: Uint8Array[] = [];
+    let at = 0;
+    this.breaks.forEach((b, i) => {
+      parts.push(this.buf.subarray(at, b), Buffer.from(`[${this.missing[i]} bytes missing]`));
+      at = b;
+    });
+    parts.push(this.buf.subarray(at, this.len));
+    return Buffer.concat(parts);
+  }
 
   append(data: Uint8Array, off: number, n: number, cap: number): boolean {
     if (this.len + n > this.buf.length) {
@@ -22,7 +58,8 @@ export class RawStream {
 
   clear(): void {
     this.len = 0;
-    this.gapBefore = false;
+    this.breaks.length = 0;
+    this.missing.length = 0;
     // A large buffer is released rather than kept for the flow's life.
     if (this.buf.length > 65536) this.buf = new Uint8Array(0);
   }

@@ -89,8 +89,8 @@ export class Pipeline {
         this.streamBytes += len;
         engine?.streamData(flow, dir, buf, off, len);
       },
-      gap: (flow, dir) => {
-        engine?.streamGap(flow, dir);
+      gap: (flow, dir, len) => {
+        engine?.streamGap(flow, dir, len);
       },
     };
     this.flows = new FlowTable(
@@ -160,6 +160,7 @@ export class Pipeline {
         if (p.layer === Layer.TRANSPORT && (p.proto === 6 || p.proto === 17)) ev.dest_port = p.dstPort;
         if (p.proto >= 0) ev.proto = eveProto(p.proto);
       }
+      if (name === 'decoder.ethernet.unknown_ethertype') (ev as AnomalyEvent).ether = { ether_type: p.etherType };
       (ev as AnomalyEvent).anomaly = { type: 'decode', event: name };
       this.out(ev as AnomalyEvent);
     }
