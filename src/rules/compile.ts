@@ -5,7 +5,7 @@ import { NOT_YET } from './keyword.js';
 import { ContentStep } from './keywords/content.js';
 import { NeedsDceRpc } from './keywords/bytes.js';
 import { KEYWORDS_BY_NAME } from './keywords/index.js';
-import { compilePorts } from './ports.js';
+import { compilePorts, portRanges } from './ports.js';
 import type { FastPattern, Inspection, Rule } from './rule.js';
 import { RuleError, type Location, type RuleSyntax } from './syntax.js';
 import type { RuleVars } from './vars.js';
@@ -125,6 +125,8 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
     dstPorts: hasPorts ? dstPorts : null,
     srcPortText: syntax.srcPorts,
     dstPortText: syntax.dstPorts,
+    srcPortRanges: hasPorts && srcPorts !== null ? portRanges(syntax.srcPorts, ctx.vars.portGroups) : null,
+    dstPortRanges: hasPorts && dstPorts !== null ? portRanges(syntax.dstPorts, ctx.vars.portGroups) : null,
     bidirectional: syntax.direction === '<>',
     flow,
     headerChecks: b.headerChecks,

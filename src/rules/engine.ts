@@ -42,23 +42,36 @@ export interface EngineCounters {
   streamChunks: number;
 }
 
-/** Rules that can match one packet class, with their prefilter. */
+/**
+ * Rules that can match one packet class, with their prefilters: one over packet payloads (for
+ * packet and pkt+stream rules), one over stream chunks (for stream and pkt+stream rules). Pattern
+ * ids are the rules' evaluation order, so a rule found by both scans is taken once.
+ */
 class RuleGroup {
-  /** Rules with a payload fast pattern, by pattern id. */
-  readonly byPattern: Rule[] = [];
-  readonly patterns = new PatternSet();
+  readonly packetPatterns = new PatternSet();
+  readonly streamPatterns = new PatternSet();
+  /** Stream rules with a fast pattern, for the fallback scan of a packet whose payload did not enter the stream. */
+  readonly fallbackPatterns = new PatternSet();
   /** Rules the prefilter cannot pick: no fast pattern in the payload. Always candidates. */
   readonly always: Rule[] = [];
 
   constructor(rules: Rule[]) {
     for (const r of rules) {
       const fp = r.fastPattern;
-      if (fp !== null && fp.buffer === 'payload') {
-        this.patterns.add(this.byPattern.length, fp.bytes);
-        this.byPattern.push(r);
-      } else this.always.push(r);
+      // A one-byte pattern would stop the scan at nearly every byte: such rules are checked in full instead.
+      if (fp === null || fp.buffer !== 'payload' || fp.bytes.length < 2) {
+        this.always.push(r);
+        continue;
+      }
+      if (r.payloadMode !== 'stream') this.packetPatterns.add(r.order, fp.bytes);
+      if (r.payloadMode !== 'packet') {
+        this.streamPatterns.add(r.order, fp.bytes);
+        if (r.payloadMode === 'stream') this.fallbackPatterns.add(r.order, fp.bytes);
+      }
     }
-    this.patterns.build();
+    this.packetPatterns.build();
+    this.streamPatterns.build();
+    this.fallbackPatterns.build();
   }
 }
 
@@ -152,6 +165,7 @@ export class DetectEngine {
   private buildGroups(): void {
     const interned = new Map<string, RuleGroup>();
     const intern = (rules: Rule[]): RuleGroup => {
+      rules.sort((a, b) => a.order - b.order);
       const key = rules.map((r) => r.order).join(',');
       let g = interned.get(key);
       if (g === undefined) {
@@ -177,27 +191,31 @@ export class DetectEngine {
           continue;
         }
         // The server port of a to-server packet is its destination; of a to-client packet, its source.
-        const portOf = (r: Rule): Array<(p: number) => boolean> => {
-          const specs = [dir === 0 ? r.dstPorts : r.srcPorts];
-          if (r.bidirectional) specs.push(dir === 0 ? r.srcPorts : r.dstPorts);
-          return specs.map((m) => (m === null ? () => true : m));
+        // A <> rule may meet either of its port groups there. null means any port.
+        const rangesOf = (r: Rule): Array<[number, number]> | null => {
+          const own = dir === 0 ? r.dstPortRanges : r.srcPortRanges;
+          if (!r.bidirectional) return own;
+          const other = dir === 0 ? r.srcPortRanges : r.dstPortRanges;
+          return own === null || other === null ? null : [...own, ...other];
         };
-        const matchers = forDir.map((r) => ({ r, m: portOf(r) }));
-        const anyPort = matchers.filter((x) => x.m.length === 1 && x.r[dir === 0 ? 'dstPorts' : 'srcPorts'] === null && !x.r.bidirectional).map((x) => x.r);
-        const specific = matchers.filter((x) => !anyPort.includes(x.r));
+        const anyPort: Rule[] = [];
+        const specific: Array<{ r: Rule; ranges: Array<[number, number]> }> = [];
+        for (const r of forDir) {
+          const ranges = rangesOf(r);
+          if (ranges === null) anyPort.push(r);
+          else specific.push({ r, ranges });
+        }
+        // Ports where the set of specific rules changes: the group is constant between two of them.
+        const cuts = new Set<number>([0, 65536]);
+        for (const { ranges } of specific) for (const [lo, hi] of ranges) cuts.add(lo).add(hi + 1);
+        const points = [...cuts].sort((a, b) => a - b);
         const table: RuleGroup[] = new Array<RuleGroup>(65536);
-        const anyGroup = intern(anyPort);
-        if (specific.length === 0) {
-          table.fill(anyGroup);
-        } else {
-          for (let port = 0; port < 65536; port++) {
-            const extra = specific.filter((x) => x.m.some((m) => m(port))).map((x) => x.r);
-            if (extra.length === 0) table[port] = anyGroup;
-            else {
-              const merged = [...anyPort, ...extra].sort((a, b) => a.order - b.order);
-              table[port] = intern(merged);
-            }
-          }
+        for (let i = 0; i + 1 < points.length; i++) {
+          const from = points[i]!;
+          const to = points[i + 1]!;
+          const extra = specific.filter(({ ranges }) => ranges.some(([lo, hi]) => from >= lo && from <= hi)).map((x) => x.r);
+          const group = intern([...anyPort, ...extra]);
+          table.fill(group, from, to);
         }
         this.portGroups[ci]![dir] = table;
       }
@@ -224,7 +242,7 @@ export class DetectEngine {
       if (raw !== undefined && raw.len > 0 && (raw.len >= this.chunkSize || flow.tcp.state > TcpState.TIME_WAIT)) chunk = raw;
     }
 
-    const candidates = this.collect(group, p, chunk);
+    const candidates = this.collect(group, p, chunk, streamAdded);
     const ipOnlyFirst = flow === null ? true : (flowDetect(flow).ipOnlyDone & (1 << dir)) === 0;
     for (const rule of candidates) {
       if (this.isIpOnly(rule) && !ipOnlyFirst) continue;
@@ -264,7 +282,7 @@ export class DetectEngine {
       const chunk = raw;
       const cls = 0;
       const group = this.portGroups[cls]![dir]![flow.serverPort]!;
-      const candidates = this.collect(group, null, chunk);
+      const candidates = this.collect(group, null, chunk, true);
       for (const rule of candidates) {
         if (rule.payloadMode === 'packet') continue;
         this.evaluatePseudo(rule, flow, dir, chunk);
@@ -283,22 +301,27 @@ export class DetectEngine {
     return this.noPortGroups[3]![dir]!;
   }
 
-  /** Candidates from the prefilter over the packet payload and the stream chunk, plus the always-candidates, in rule order. */
-  private collect(group: RuleGroup, p: Packet | null, chunk: RawStream | null): Rule[] {
-    const out = this.candidates;
-    out.length = 0;
+  /**
+   * Candidates: rules whose fast pattern the prefilters found in the packet payload or the stream
+   * chunk, plus the always-candidates, in rule order. A stream rule's pattern is looked for in the
+   * packet only when the packet's payload did not go into the stream (its only chance to match).
+   */
+  private collect(group: RuleGroup, p: Packet | null, chunk: RawStream | null, streamAdded: boolean): readonly Rule[] {
     const hits = this.hits;
     hits.length = 0;
-    if (group.byPattern.length > 0) {
-      if (++this.mark === 0xffffffff) {
-        this.seen.fill(0);
-        this.mark = 1;
-      }
-      if (p !== null && p.payloadLen > 0) group.patterns.scan(p.data, p.payloadOff, p.payloadOff + p.payloadLen, this.seen, this.mark, hits);
-      if (chunk !== null) group.patterns.scan(chunk.buf, 0, chunk.len, this.seen, this.mark, hits);
-      for (const h of hits) out.push(group.byPattern[h]!);
+    if (++this.mark === 0xffffffff) {
+      this.seen.fill(0);
+      this.mark = 1;
     }
-    if (out.length === 0) return group.always;
+    if (p !== null && p.payloadLen > 0) {
+      group.packetPatterns.scan(p.data, p.payloadOff, p.payloadOff + p.payloadLen, this.seen, this.mark, hits);
+      if (!streamAdded) group.fallbackPatterns.scan(p.data, p.payloadOff, p.payloadOff + p.payloadLen, this.seen, this.mark, hits);
+    }
+    if (chunk !== null) group.streamPatterns.scan(chunk.buf, 0, chunk.len, this.seen, this.mark, hits);
+    if (hits.length === 0) return group.always;
+    const out = this.candidates;
+    out.length = 0;
+    for (const h of hits) out.push(this.rules[h]!);
     for (const r of group.always) out.push(r);
     out.sort((a, b) => a.order - b.order);
     return out;

@@ -97,9 +97,12 @@ export interface Rule {
   srcPorts: PortMatcher | null;
   dst: AddressMatcher | null;
   dstPorts: PortMatcher | null;
-  /** The header texts, for grouping and messages. */
+  /** The header texts, for messages. */
   srcPortText: string;
   dstPortText: string;
+  /** The port groups as ranges, for the engine's grouping; null for any. */
+  srcPortRanges: Array<[number, number]> | null;
+  dstPortRanges: Array<[number, number]> | null;
   bidirectional: boolean;
   flow: FlowConstraint;
 
