@@ -151,34 +151,79 @@ export function addressIntervals(text: string, vars: Record<string, string>, dep
 /** Matches a packet address held as four words (IPv4-mapped for IPv4). */
 export type AddressMatcher = (words: Uint32Array, at: number) => boolean;
 
+/** A compiled address group: its matcher, and its IPv4 part as sorted ranges for indexing. */
+export interface AddressSet {
+  match: AddressMatcher;
+  /** IPv4 ranges [lo0, hi0, lo1, hi1, ...], sorted and disjoint. */
+  v4: Float64Array;
+  /** IPv4 addresses covered. */
+  v4Count: number;
+  /** Some IPv6 space (beyond ::ffff:0:0/96) is covered. */
+  hasV6: boolean;
+  /** The IPv6 part when it is single addresses only (keys as v6Key gives them); null when it holds ranges. */
+  v6Singles: string[] | null;
+}
+
+/** A key for an IPv6 address held as four words. */
+export function v6Key(w: Uint32Array | number[], at: number): string {
+  return `${w[at]}:${w[at + 1]}:${w[at + 2]}:${w[at + 3]}`;
+}
+
 /**
  * Compiles a group to a matcher, or null for "any" (the caller skips the check). IPv4 intervals
- * become number pairs searched without BigInt; IPv6 intervals compare word by word.
+ * become sorted number pairs found by binary search (threat lists name thousands of addresses);
+ * IPv6 intervals compare word by word.
  */
 export function compileAddress(text: string, vars: Record<string, string>): AddressMatcher | null {
+  return compileAddressSet(text, vars)?.match ?? null;
+}
+
+export function compileAddressSet(text: string, vars: Record<string, string>): AddressSet | null {
   const set = addressIntervals(text, vars);
   if (set.length === 1 && set[0]![0] === 0n && set[0]![1] === MAX) return null;
   const v4: number[] = [];
   const v6: Array<[number[], number[]]> = [];
   const v4Lo = V4_BASE;
   const v4Hi = V4_BASE | 0xffffffffn;
+  let v4Count = 0;
+  let hasV6 = false;
+  let v6Singles: string[] | null = [];
   for (const [lo, hi] of set) {
     // The part inside ::ffff:0:0/96 is IPv4.
     const a = lo > v4Lo ? lo : v4Lo;
     const b = hi < v4Hi ? hi : v4Hi;
-    if (a <= b) v4.push(Number(a - V4_BASE), Number(b - V4_BASE));
+    if (a <= b) {
+      v4.push(Number(a - V4_BASE), Number(b - V4_BASE));
+      v4Count += Number(b - a) + 1;
+    }
+    if (lo < v4Lo || hi > v4Hi) {
+      hasV6 = true;
+      // Neighbouring addresses in a list merge into small ranges: up to 256 stay indexable as singles.
+      if (v6Singles !== null && hi - lo < 256n) for (let x = lo; x <= hi; x++) v6Singles.push(v6Key(words(x), 0));
+      else v6Singles = null;
+    }
     v6.push([words(lo), words(hi)]);
   }
   const v4Ranges = Float64Array.from(v4);
-  return (w, at) => {
-    if (w[at] === 0 && w[at + 1] === 0 && w[at + 2] === 0xffff) {
-      const x = w[at + 3]!;
-      for (let i = 0; i < v4Ranges.length; i += 2) if (x >= v4Ranges[i]! && x <= v4Ranges[i + 1]!) return true;
-      return false;
-    }
+  const match: AddressMatcher = (w, at) => {
+    if (w[at] === 0 && w[at + 1] === 0 && w[at + 2] === 0xffff) return inRanges(v4Ranges, w[at + 3]!);
     for (const [lo, hi] of v6) if (compareWords(w, at, lo) >= 0 && compareWords(w, at, hi) <= 0) return true;
     return false;
   };
+  return { match, v4: v4Ranges, v4Count, hasV6, v6Singles };
+}
+
+/** Binary search of sorted [lo, hi] pairs. */
+export function inRanges(r: Float64Array, x: number): boolean {
+  let a = 0;
+  let b = r.length / 2 - 1;
+  while (a <= b) {
+    const m = (a + b) >>> 1;
+    if (x < r[m * 2]!) b = m - 1;
+    else if (x > r[m * 2 + 1]!) a = m + 1;
+    else return true;
+  }
+  return false;
 }
 
 function words(v: bigint): number[] {

@@ -1,4 +1,4 @@
-import { compileAddress } from './addresses.js';
+import { compileAddressSet } from './addresses.js';
 import { RuleBuilder } from './builder.js';
 import type { PayloadStep } from './inspect.js';
 import { NOT_YET } from './keyword.js';
@@ -88,8 +88,10 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
   }
   if (b.sid === null) throw new RuleError('the rule has no sid');
 
-  const src = compileAddress(syntax.src, ctx.vars.addressGroups);
-  const dst = compileAddress(syntax.dst, ctx.vars.addressGroups);
+  const srcSet = compileAddressSet(syntax.src, ctx.vars.addressGroups);
+  const dstSet = compileAddressSet(syntax.dst, ctx.vars.addressGroups);
+  const src = srcSet?.match ?? null;
+  const dst = dstSet?.match ?? null;
   // ip rules may name ports: they then match TCP and UDP packets only (as Suricata's do).
   const hasPorts = syntax.proto !== 'icmp' && syntax.proto !== 'icmpv4' && syntax.proto !== 'icmpv6' && syntax.proto !== 'pkthdr';
   if (!hasPorts && (syntax.srcPorts !== 'any' || syntax.dstPorts !== 'any')) throw new RuleError(`ports must be "any" for ${syntax.proto} rules`);
@@ -123,6 +125,8 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
     srcPorts: hasPorts ? srcPorts : null,
     dst,
     dstPorts: hasPorts ? dstPorts : null,
+    srcSet,
+    dstSet,
     srcPortText: syntax.srcPorts,
     dstPortText: syntax.dstPorts,
     srcPortRanges: hasPorts && srcPorts !== null ? portRanges(syntax.srcPorts, ctx.vars.portGroups) : null,
@@ -137,11 +141,13 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
     threshold: b.threshold,
     detectionFilter: b.detectionFilter,
     payloadMode: 'packet',
+    ipOnly: false,
     order,
     location,
     text,
   };
   rule.payloadMode = payloadMode(rule);
+  rule.ipOnly = rule.inspections.length === 0 && rule.headerChecks.length === 0 && rule.flowbitChecks.length === 0 && rule.flowbitActions.length === 0 && rule.srcPorts === null && rule.dstPorts === null;
   return rule;
 }
 

@@ -5,7 +5,9 @@ import { TO_SERVER } from '../flow/flow.js';
 import { TcpState } from '../flow/tcp.js';
 import { FlowDetect, flowDetect, RawStream } from './flowstate.js';
 import { InspectContext, continueFrom } from './inspect.js';
-import { PatternSet } from './prefilter.js';
+import { AddressIndex, narrowSide } from './address-index.js';
+import type { AddressSet } from './addresses.js';
+import { MIN_PATTERN, PatternSet } from './prefilter.js';
 import type { HeaderCheck, Rule } from './rule.js';
 
 /** Where the bytes that matched came from, as Suricata's pkt_src and stream flags tell it. */
@@ -48,30 +50,92 @@ export interface EngineCounters {
  * ids are the rules' evaluation order, so a rule found by both scans is taken once.
  */
 class RuleGroup {
-  readonly packetPatterns = new PatternSet();
-  readonly streamPatterns = new PatternSet();
+  readonly packetPatterns: PatternSet;
+  readonly streamPatterns: PatternSet;
   /** Stream rules with a fast pattern, for the fallback scan of a packet whose payload did not enter the stream. */
-  readonly fallbackPatterns = new PatternSet();
-  /** Rules the prefilter cannot pick: no fast pattern in the payload. Always candidates. */
+  readonly fallbackPatterns: PatternSet;
+  /** Rules the prefilter cannot pick (no fast pattern in the payload) and no address index can: checked on every packet. */
   readonly always: Rule[] = [];
+  /** Such rules with a narrow address side, found by the packet's addresses. */
+  readonly byAddress: AddressIndex;
+  /** IP-only rules (first packet of each direction only): broad ones, and the rest by address. */
+  readonly ipOnly: Rule[] = [];
+  readonly ipOnlyByAddress: AddressIndex;
+  /** Whether some rule can only be found by address or as an always-candidate. */
+  readonly hasNonPattern: boolean;
 
-  constructor(rules: Rule[]) {
+  /** Groups often share their pattern and address sets (they differ by a few port rules): `shared` builds each distinct one once. */
+  constructor(rules: Rule[], shared: SharedParts) {
+    const packet: Rule[] = [];
+    const stream: Rule[] = [];
+    const fallback: Rule[] = [];
+    const indexed: Array<{ rule: Rule; set: AddressSet }> = [];
+    const ipOnlyIndexed: Array<{ rule: Rule; set: AddressSet }> = [];
     for (const r of rules) {
       const fp = r.fastPattern;
-      // A one-byte pattern would stop the scan at nearly every byte: such rules are checked in full instead.
-      if (fp === null || fp.buffer !== 'payload' || fp.bytes.length < 2) {
-        this.always.push(r);
+      // A pattern shorter than the prefilter takes would stop it at nearly every byte: such rules are found another way.
+      if (fp === null || fp.buffer !== 'payload' || fp.bytes.length < MIN_PATTERN) {
+        const side = narrowSide(r);
+        if (r.ipOnly) {
+          if (side !== null) ipOnlyIndexed.push({ rule: r, set: side });
+          else this.ipOnly.push(r);
+        } else if (side !== null) indexed.push({ rule: r, set: side });
+        else this.always.push(r);
         continue;
       }
-      if (r.payloadMode !== 'stream') this.packetPatterns.add(r.order, fp.bytes);
+      if (r.payloadMode !== 'stream') packet.push(r);
       if (r.payloadMode !== 'packet') {
-        this.streamPatterns.add(r.order, fp.bytes);
-        if (r.payloadMode === 'stream') this.fallbackPatterns.add(r.order, fp.bytes);
+        stream.push(r);
+        if (r.payloadMode === 'stream') fallback.push(r);
       }
     }
-    this.packetPatterns.build();
-    this.streamPatterns.build();
-    this.fallbackPatterns.build();
+    this.packetPatterns = shared.patterns(packet);
+    this.streamPatterns = shared.patterns(stream);
+    this.fallbackPatterns = shared.patterns(fallback);
+    this.byAddress = shared.index(indexed);
+    this.ipOnlyByAddress = shared.index(ipOnlyIndexed);
+    this.hasNonPattern = this.always.length > 0 || indexed.length > 0 || this.ipOnly.length > 0 || ipOnlyIndexed.length > 0;
+  }
+}
+
+/** Merges two lists sorted by order into `into` (cleared first); returns it, or one list when the other is empty. */
+function merge(a: readonly Rule[], b: readonly Rule[], into: Rule[]): readonly Rule[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  into.length = 0;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) into.push(a[i]!.order <= b[j]!.order ? a[i++]! : b[j++]!);
+  while (i < a.length) into.push(a[i++]!);
+  while (j < b.length) into.push(b[j++]!);
+  return into;
+}
+
+/** Builds each distinct pattern set and address index once, for all the groups that have it. */
+class SharedParts {
+  private readonly patternSets = new Map<string, PatternSet>();
+  private readonly indexes = new Map<string, AddressIndex>();
+
+  patterns(rules: Rule[]): PatternSet {
+    const key = rules.map((r) => r.order).join(',');
+    let set = this.patternSets.get(key);
+    if (set === undefined) {
+      set = new PatternSet();
+      for (const r of rules) set.add(r.order, r.fastPattern!.bytes);
+      set.build();
+      this.patternSets.set(key, set);
+    }
+    return set;
+  }
+
+  index(entries: Array<{ rule: Rule; set: AddressSet }>): AddressIndex {
+    const key = entries.map((e) => e.rule.order).join(',');
+    let idx = this.indexes.get(key);
+    if (idx === undefined) {
+      idx = new AddressIndex(entries);
+      this.indexes.set(key, idx);
+    }
+    return idx;
   }
 }
 
@@ -105,6 +169,7 @@ export class DetectEngine {
   private readonly noPortGroups: RuleGroup[][] = [];
   /** Rules for packets without a usable transport header (ip and pkthdr rules). */
   private readonly bareGroup: RuleGroup;
+  private readonly shared = new SharedParts();
   private readonly hasStreamRules: boolean;
   private readonly checkIndex = new Map<HeaderCheck, number>();
   private readonly checkGen: Uint32Array;
@@ -115,6 +180,8 @@ export class DetectEngine {
   private readonly ctx = new InspectContext();
   private readonly hits: number[] = [];
   private readonly candidates: Rule[] = [];
+  private readonly merged: Rule[] = [];
+  private readonly merged2: Rule[] = [];
   private readonly packetAlertMax: number;
   private readonly chunkSize: number;
   private readonly gate: NonNullable<EngineOptions['gate']>;
@@ -154,7 +221,7 @@ export class DetectEngine {
     const maxPatterns = this.rules.length + 1;
     this.seen = new Uint32Array(maxPatterns);
     this.buildGroups();
-    this.bareGroup = new RuleGroup(this.rules.filter((r) => r.ipProto === -1 && r.srcPorts === null && r.dstPorts === null));
+    this.bareGroup = new RuleGroup(this.rules.filter((r) => r.ipProto === -1 && r.srcPorts === null && r.dstPorts === null), this.shared);
   }
 
   get size(): number {
@@ -164,12 +231,13 @@ export class DetectEngine {
   /** Groups rules by (protocol class, direction, server port), sharing identical groups. */
   private buildGroups(): void {
     const interned = new Map<string, RuleGroup>();
+    const shared = this.shared;
     const intern = (rules: Rule[]): RuleGroup => {
       rules.sort((a, b) => a.order - b.order);
       const key = rules.map((r) => r.order).join(',');
       let g = interned.get(key);
       if (g === undefined) {
-        g = new RuleGroup(rules);
+        g = new RuleGroup(rules, shared);
         interned.set(key, g);
       }
       return g;
@@ -242,13 +310,14 @@ export class DetectEngine {
       if (raw !== undefined && raw.len > 0 && (raw.len >= this.chunkSize || flow.tcp.state > TcpState.TIME_WAIT)) chunk = raw;
     }
 
-    const candidates = this.collect(group, p, chunk, streamAdded);
-    const ipOnlyFirst = flow === null ? true : (flowDetect(flow).ipOnlyDone & (1 << dir)) === 0;
-    for (const rule of candidates) {
-      if (this.isIpOnly(rule) && !ipOnlyFirst) continue;
-      this.evaluate(rule, p, flow, dir, streamAdded, chunk);
+    let ipOnlyFirst = true;
+    if (flow !== null) {
+      const fd = flowDetect(flow);
+      ipOnlyFirst = (fd.ipOnlyDone & (1 << dir)) === 0;
+      fd.ipOnlyDone |= 1 << dir;
     }
-    if (flow !== null) flowDetect(flow).ipOnlyDone |= 1 << dir;
+    const candidates = this.collect(group, p, chunk, streamAdded, p.addr, ipOnlyFirst);
+    for (let i = 0; i < candidates.length; i++) this.evaluate(candidates[i]!, p, flow, dir, streamAdded, chunk);
     if (chunk !== null) {
       this.counters.streamChunks++;
       chunk.clear();
@@ -282,7 +351,7 @@ export class DetectEngine {
       const chunk = raw;
       const cls = 0;
       const group = this.portGroups[cls]![dir]![flow.serverPort]!;
-      const candidates = this.collect(group, null, chunk, true);
+      const candidates = this.collect(group, null, chunk, true, this.pseudoAddr(flow, dir), false);
       for (const rule of candidates) {
         if (rule.payloadMode === 'packet') continue;
         this.evaluatePseudo(rule, flow, dir, chunk);
@@ -302,33 +371,54 @@ export class DetectEngine {
   }
 
   /**
-   * Candidates: rules whose fast pattern the prefilters found in the packet payload or the stream
-   * chunk, plus the always-candidates, in rule order. A stream rule's pattern is looked for in the
+   * Candidates, in rule order: rules whose fast pattern the prefilters found in the packet payload
+   * or the stream chunk; rules found by the packet's addresses; the always-candidates; and, on the
+   * first packet of a direction, the IP-only rules. A stream rule's pattern is looked for in the
    * packet only when the packet's payload did not go into the stream (its only chance to match).
    */
-  private collect(group: RuleGroup, p: Packet | null, chunk: RawStream | null, streamAdded: boolean): readonly Rule[] {
+  private collect(group: RuleGroup, p: Packet | null, chunk: RawStream | null, streamAdded: boolean, addr: Uint32Array, ipOnlyFirst: boolean): readonly Rule[] {
     const hits = this.hits;
     hits.length = 0;
     if (++this.mark === 0xffffffff) {
       this.seen.fill(0);
       this.mark = 1;
     }
+    const mark = this.mark;
     if (p !== null && p.payloadLen > 0) {
-      group.packetPatterns.scan(p.data, p.payloadOff, p.payloadOff + p.payloadLen, this.seen, this.mark, hits);
-      if (!streamAdded) group.fallbackPatterns.scan(p.data, p.payloadOff, p.payloadOff + p.payloadLen, this.seen, this.mark, hits);
+      group.packetPatterns.scan(p.data, p.payloadOff, p.payloadOff + p.payloadLen, this.seen, mark, hits);
+      if (!streamAdded) group.fallbackPatterns.scan(p.data, p.payloadOff, p.payloadOff + p.payloadLen, this.seen, mark, hits);
     }
-    if (chunk !== null) group.streamPatterns.scan(chunk.buf, 0, chunk.len, this.seen, this.mark, hits);
-    if (hits.length === 0) return group.always;
-    const out = this.candidates;
-    out.length = 0;
-    for (const h of hits) out.push(this.rules[h]!);
-    for (const r of group.always) out.push(r);
-    out.sort((a, b) => a.order - b.order);
+    if (chunk !== null) group.streamPatterns.scan(chunk.buf, 0, chunk.len, this.seen, mark, hits);
+    // Found by pattern or address: few, sorted here; then merged with the presorted lists.
+    const found = this.candidates;
+    found.length = 0;
+    for (const h of hits) found.push(this.rules[h]!);
+    if (group.hasNonPattern && group.byAddress.size > 0) {
+      group.byAddress.lookup(addr, 0, this.seen, mark, found);
+      group.byAddress.lookup(addr, 4, this.seen, mark, found);
+    }
+    if (ipOnlyFirst && group.ipOnlyByAddress.size > 0) {
+      group.ipOnlyByAddress.lookup(addr, 0, this.seen, mark, found);
+      group.ipOnlyByAddress.lookup(addr, 4, this.seen, mark, found);
+    }
+    if (found.length > 1) found.sort((a, b) => a.order - b.order);
+    let out: readonly Rule[] = found;
+    if (group.always.length > 0) out = merge(out, group.always, this.merged);
+    if (ipOnlyFirst && group.ipOnly.length > 0) out = merge(out, group.ipOnly, out === this.merged ? this.merged2 : this.merged);
     return out;
   }
 
-  private isIpOnly(rule: Rule): boolean {
-    return rule.inspections.length === 0 && rule.headerChecks.length === 0 && rule.flowbitChecks.length === 0 && rule.flowbitActions.length === 0 && rule.srcPorts === null && rule.dstPorts === null;
+  private readonly pseudo = new Uint32Array(8);
+
+  /** A flow-end pseudo packet's addresses: the flow's, oriented by the direction. */
+  private pseudoAddr(flow: Flow, dir: number): Uint32Array {
+    const a = flow.addr;
+    const fwd = dir === TO_SERVER;
+    for (let i = 0; i < 4; i++) {
+      this.pseudo[i] = a[(fwd ? 0 : 4) + i]!;
+      this.pseudo[4 + i] = a[(fwd ? 4 : 0) + i]!;
+    }
+    return this.pseudo;
   }
 
   private headerMatch(rule: Rule, p: Packet, flow: Flow | null, dir: number): boolean {

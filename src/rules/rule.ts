@@ -1,4 +1,4 @@
-import type { AddressMatcher } from './addresses.js';
+import type { AddressMatcher, AddressSet } from './addresses.js';
 import type { PayloadStep } from './inspect.js';
 import type { PortMatcher } from './ports.js';
 import type { Location } from './syntax.js';
@@ -96,6 +96,9 @@ export interface Rule {
   src: AddressMatcher | null;
   srcPorts: PortMatcher | null;
   dst: AddressMatcher | null;
+  /** The address groups compiled, for indexing by address; null for any. */
+  srcSet: AddressSet | null;
+  dstSet: AddressSet | null;
   dstPorts: PortMatcher | null;
   /** The header texts, for messages. */
   srcPortText: string;
@@ -114,6 +117,8 @@ export interface Rule {
   threshold: Threshold | null;
   detectionFilter: DetectionFilter | null;
 
+  /** No options beyond metadata and any ports: matched on the first packet of each direction of a flow (Suricata's IP-only rules). */
+  ipOnly: boolean;
   /** Where TCP payload steps look: packets, reassembled stream chunks, or both (Suricata's rule types). */
   payloadMode: 'packet' | 'stream' | 'both';
   /** Evaluation order: load order until a DetectEngine renumbers it in Suricata's order (action, flowbits, priority, sid). */
