@@ -76,8 +76,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const pipeline = new Pipeline(out, {
     flow: {
       streamPolicy: config.stream.overlapPolicy,
-      ...(config.stream.maxFlows !== null ? { maxFlows: config.stream.maxFlows } : {}),
-      ...(config.stream.reassemblyMemcap !== null ? { reassemblyMemcap: config.stream.reassemblyMemcap } : {}),
+      maxFlows: config.stream.maxFlows,
+      reassemblyMemcap: config.stream.reassemblyMemcap,
       timeouts: config.flowTimeouts,
     },
     defrag: { policy: config.defrag.overlapPolicy, timeout: config.defrag.timeout, memcap: config.defrag.memcap, maxTrackers: config.defrag.trackers },

@@ -93,7 +93,7 @@ export interface Config {
   thresholdFile: string | null;
   packetAlertMax: number;
   eve: { payload: boolean; payloadPrintable: boolean; packet: boolean };
-  stream: { overlapPolicy: string; chunkSize: number; maxFlows: number | null; reassemblyMemcap: number | null };
+  stream: { overlapPolicy: string; chunkSize: number; maxFlows: number; reassemblyMemcap: number };
   /** Per-protocol timeouts given in the file ("default" applies to other protocols). */
   flowTimeouts: Partial<Record<'tcp' | 'udp' | 'icmp' | 'other', Partial<Record<'new' | 'established' | 'closed', number>>>>;
   defrag: { overlapPolicy: string; timeout: number; memcap: number; trackers: number };
@@ -190,8 +190,8 @@ function resolveConfig(c: ConfigFile, base: string): Config {
     stream: {
       overlapPolicy: c.stream?.['overlap-policy'] ?? 'bsd',
       chunkSize: c.stream?.['chunk-size'] ?? 2560,
-      maxFlows: c.stream?.['max-flows'] ?? null,
-      reassemblyMemcap: c.stream?.['reassembly-memcap'] ?? null,
+      maxFlows: c.stream?.['max-flows'] ?? 262144,
+      reassemblyMemcap: c.stream?.['reassembly-memcap'] ?? 256 * 1024 * 1024,
     },
     flowTimeouts: timeoutsOf(c['flow-timeouts']),
     defrag: {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, defaultConfig, loadConfig } from '../../src/config/config.js';
+import { repoRoot, tempDir } from '../helpers.js';
+
+test('outpost.example.yaml loads and says exactly what the defaults are', () => {
+  const example = loadConfig(join(repoRoot, 'outpost.example.yaml'));
+  const defaults = defaultConfig(repoRoot);
+  assert.deepEqual({ ...example, base: '', flowTimeouts: {} }, { ...defaults, base: '', flowTimeouts: {} });
+  assert.deepEqual(example.flowTimeouts.tcp, { new: 60, established: 600, closed: 60 });
+  assert.equal(example.stream.reassemblyMemcap, 256 * 1024 * 1024);
+});
+
+function loadText(t: Parameters<typeof tempDir>[0], text: string): ReturnType<typeof loadConfig> {
+  const file = join(tempDir(t), 'outpost.yaml');
+  writeFileSync(file, text);
+  return loadConfig(file);
+}
+
+test('an unknown key is refused with its path and the keys allowed there', (t) => {
+  assert.throws(() => loadText(t, 'stream:\n  overlap-polcy: linux\n'), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /outpost\.yaml: unknown key "stream\.overlap-polcy"; allowed here: overlap-policy, chunk-size, max-flows, reassembly-memcap/);
+    return true;
+  });
+});
+
+test('a bad value names the key and what is allowed', (t) => {
+  assert.throws(() => loadText(t, 'stream:\n  overlap-policy: beos\n'), /stream\.overlap-policy: .*bsd/);
+  assert.throws(() => loadText(t, 'packet-alert-max: 900\n'), /packet-alert-max: /);
+  assert.throws(() => loadText(t, 'defrag:\n  memcap: lots\n'), /defrag\.memcap: a size such as 64kb, 32mb or 1gb/);
+});
+
+test('YAML that does not parse is reported with its line', (t) => {
+  assert.throws(() => loadText(t, 'vars:\n  address-groups:\n    HOME_NET: [1.2.3.4\n'), /outpost\.yaml:\d+:\d+: not valid YAML/);
+});
+
+test('vars from the file override the defaults; EXTERNAL_NET follows HOME_NET unless set', (t) => {
+  const c = loadText(t, 'vars:\n  address-groups:\n    HOME_NET: [10.1.0.0/16, 10.2.0.0/16]\n  port-groups:\n    HTTP_PORTS: [80, 8080]\n');
+  assert.equal(c.vars.addressGroups.HOME_NET, '[10.1.0.0/16,10.2.0.0/16]');
+  assert.equal(c.vars.addressGroups.EXTERNAL_NET, '!$HOME_NET');
+  assert.equal(c.vars.portGroups.HTTP_PORTS, '[80,8080]');
+  assert.equal(c.externalNetSet, false);
+});
