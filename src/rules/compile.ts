@@ -2,6 +2,7 @@ import { compileAddressSet } from './addresses.js';
 import { RuleBuilder } from './builder.js';
 import type { PayloadStep } from './inspect.js';
 import { NOT_YET } from './keyword.js';
+import { RegexRefusedError, UnsupportedKeywordError } from './regex.js';
 import { ContentStep } from './keywords/content.js';
 import { NeedsDceRpc } from './keywords/bytes.js';
 import { KEYWORDS_BY_NAME } from './keywords/index.js';
@@ -20,15 +21,7 @@ export class UnsupportedRule extends Error {
   }
 }
 
-/** A keyword that parses but needs an engine part Outpost does not have (thrown by keywords such as pcre with /U). */
-export class UnsupportedKeywordError extends RuleError {
-  constructor(
-    readonly keyword: string,
-    reason: string,
-  ) {
-    super(`${keyword}: ${reason}`);
-  }
-}
+export { UnsupportedKeywordError } from './regex.js';
 
 export interface CompileContext {
   vars: RuleVars;
@@ -82,6 +75,8 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
       keyword.apply(b, opt.value);
     } catch (err) {
       if (err instanceof UnsupportedKeywordError || err instanceof NeedsDceRpc) throw new UnsupportedRule(err.keyword, err.message);
+      // A valid pattern Outpost cannot run within its cost bound, or cannot translate exactly: not the user's mistake.
+      if (err instanceof RegexRefusedError) throw new UnsupportedRule(`pcre (${err.reason})`, err.message);
       if (err instanceof RuleError) throw new RuleError(`${opt.name}: ${err.message.startsWith(opt.name) ? err.message.slice(opt.name.length).replace(/^:\s*/, '') : err.message}`, opt.column);
       throw err;
     }

@@ -17,6 +17,7 @@ import { ipProto } from './ip_proto.js';
 import { ipopts } from './ipopts.js';
 import { itype } from './itype.js';
 import { classtype, gid, metadata, msg, noalert, priority, reference, rem, rev, sid, target } from './meta.js';
+import { pcre } from './pcre.js';
 import { pktData } from './pkt_data.js';
 import { sameip } from './sameip.js';
 import { service } from './service.js';
@@ -30,7 +31,7 @@ import { window } from './window.js';
 /** Every keyword Outpost implements. */
 export const KEYWORDS: readonly Keyword[] = [
   msg, sid, gid, rev, classtype, priority, metadata, reference, target, noalert, rem, service,
-  content, ...Object.values(CONTENT_MODIFIERS),
+  content, ...Object.values(CONTENT_MODIFIERS), pcre,
   ...BYTE_KEYWORDS,
   flow, flowbits, pktData, threshold, detectionFilter, streamSize,
   dsize, flags, ttl, tos, id, ipopts, fragbits, fragoffset, seq, ack, window, itype, icode, icmpId, icmpSeq, ipProto, sameip,

@@ -1,0 +1,159 @@
+import type { PositionalStep } from '../builder.js';
+import { continueFrom, MAX_STEPS_PER_INSPECTION, type InspectContext, type PayloadStep } from '../inspect.js';
+import type { Keyword } from '../keyword.js';
+import { FOUND, NOT_FOUND, PcreRegex, UnsupportedKeywordError, type PcreFlags } from '../regex.js';
+import { RuleError } from '../syntax.js';
+
+/** The modifiers that pick an HTTP buffer (Snort 2 and Suricata), and the buffer each picks. */
+const HTTP_MODIFIERS: Readonly<Record<string, string>> = {
+  U: 'the normalized HTTP URI',
+  I: 'the raw HTTP URI',
+  P: 'the HTTP request body',
+  Q: 'the HTTP response body',
+  H: 'the HTTP headers',
+  D: 'the raw HTTP headers',
+  M: 'the HTTP method',
+  C: 'the HTTP cookie',
+  K: 'the raw HTTP cookie',
+  S: 'the HTTP status code',
+  Y: 'the HTTP status message',
+  V: 'the HTTP User-Agent',
+  W: 'the HTTP Host',
+  Z: 'the raw HTTP Host',
+};
+
+/** A pcre option's value, taken apart. */
+export interface PcreOption {
+  negated: boolean;
+  /** The regular expression between the slashes, as written. */
+  pattern: string;
+  /** The modifiers after the last slash, as written. */
+  modifiers: string;
+  flags: PcreFlags;
+  /** R: searched from the previous match's end. */
+  relative: boolean;
+}
+
+/**
+ * Splits `[!]"/regex/modifiers"` as Suricata does: the regex runs from the first slash to the
+ * last one, modifiers follow (Snort's `m?regex?` too). An HTTP buffer modifier throws
+ * UnsupportedKeywordError ('pcre/U').
+ */
+export function parsePcreOption(value: string): PcreOption {
+  let t = value.trim();
+  let negated = false;
+  if (t.startsWith('!')) {
+    negated = true;
+    t = t.slice(1).trim();
+  }
+  if (t.startsWith('"')) {
+    if (t.length < 2 || !t.endsWith('"')) throw new RuleError('pcre: the pattern is not closed with a quote');
+    t = t.slice(1, -1);
+  }
+  // Snort also takes Perl's m<delimiter>regex<delimiter>, as m?regex?i.
+  const perl = /^m[^\sA-Za-z0-9]/.test(t);
+  const delimiter = perl ? t[1]! : '/';
+  const open = perl ? 2 : 1;
+  const close = t.lastIndexOf(delimiter);
+  if ((!perl && !t.startsWith('/')) || close < open) throw new RuleError('pcre: write the pattern as "/regex/modifiers"');
+  const pattern = t.slice(open, close);
+  const modifiers = t.slice(close + 1).trim();
+  const flags: PcreFlags = {};
+  let relative = false;
+  for (const m of modifiers) {
+    switch (m) {
+      case 'i': flags.caseless = true; break;
+      case 's': flags.dotall = true; break;
+      case 'm': flags.multiline = true; break;
+      case 'x': flags.extended = true; break;
+      case 'A': flags.anchored = true; break;
+      case 'E': flags.dollarEndOnly = true; break;
+      case 'G': flags.ungreedy = true; break;
+      case 'R': relative = true; break;
+      // B (raw bytes): Outpost inspects raw bytes already. O (override the match limits): the
+      // limits here are the cost bounds in regex.ts, which no rule may lift.
+      case 'B':
+      case 'O': break;
+      default: {
+        const buffer = HTTP_MODIFIERS[m];
+        if (buffer !== undefined) throw new UnsupportedKeywordError(`pcre/${m}`, `pcre: the ${m} modifier inspects ${buffer}: needs the HTTP analyzer, not built yet`);
+        throw new RuleError(`pcre: "${m}" is not a pcre modifier (i s m x A E G R B O, or an HTTP buffer letter)`);
+      }
+    }
+  }
+  return { negated, pattern, modifiers, flags, relative };
+}
+
+/** Equal patterns across rules compile once (the RegExp is stateless between searches). */
+const compiled = new Map<string, PcreRegex>();
+
+function compile(o: PcreOption): PcreRegex {
+  const f = o.flags;
+  const key = `${f.caseless === true ? 'i' : ''}${f.dotall === true ? 's' : ''}${f.multiline === true ? 'm' : ''}${f.extended === true ? 'x' : ''}${f.anchored === true ? 'A' : ''}${f.dollarEndOnly === true ? 'E' : ''}${f.ungreedy === true ? 'G' : ''}/${o.pattern}`;
+  let re = compiled.get(key);
+  if (re === undefined) {
+    re = new PcreRegex(o.pattern, f);
+    compiled.set(key, re);
+  }
+  return re;
+}
+
+/**
+ * What one regex search is charged against the inspection's step budget: a step per 256 steps
+ * of the static bound on its work over the subject (regex.ts), so that retrying a pcre over a
+ * long buffer runs out of budget as content retries do.
+ */
+const REGEX_WORK_PER_STEP = 256;
+
+/**
+ * One pcre match. The regex is searched from the start of the buffer, or with R from the
+ * previous match's end (the subject then starts there, as in Suricata: ^ anchors at the
+ * cursor); a match moves the cursor to its end. When a later step is relative and fails, the
+ * search resumes one byte after this match's start. A negated pcre matches when the regex does
+ * not, leaves the cursor alone and is never retried.
+ */
+export class PcreStep implements PositionalStep {
+  readonly keyword = 'pcre';
+  retry = false;
+
+  constructor(
+    public buffer: string,
+    readonly regex: PcreRegex,
+    readonly negated: boolean,
+    readonly relative: boolean,
+  ) {}
+
+  match(ctx: InspectContext, cursor: number, steps: readonly PayloadStep[], index: number): boolean {
+    const text = ctx.latin1();
+    const base = this.relative ? Math.min(cursor, text.length) : 0;
+    const subject = base === 0 ? text : text.slice(base);
+    const re = this.regex;
+    const charge = 1 + Math.floor(re.workBound(subject.length) / REGEX_WORK_PER_STEP);
+    if (this.negated) {
+      ctx.work += charge;
+      return ctx.work <= MAX_STEPS_PER_INSPECTION && re.search(subject, 0) === NOT_FOUND && continueFrom(ctx, cursor, steps, index + 1);
+    }
+    let from = 0;
+    for (;;) {
+      ctx.work += charge;
+      if (ctx.work > MAX_STEPS_PER_INSPECTION || re.search(subject, from) !== FOUND) return false;
+      const start = re.start;
+      if (continueFrom(ctx, base + re.end, steps, index + 1)) return true;
+      if (!this.retry) return false;
+      from = start + 1;
+      if (from > subject.length) return false;
+    }
+  }
+}
+
+export const pcre: Keyword = {
+  name: 'pcre',
+  summary: 'Match a Perl-compatible regular expression in the current buffer; R searches from the previous match, ! negates.',
+  syntax: 'pcre:[!]"/<regex>/<modifiers>"  (i s m x A E G, R relative, B and O accepted; HTTP buffer letters not yet)',
+  apply(b, value) {
+    if (value === null) throw new RuleError('pcre needs a pattern');
+    const o = parsePcreOption(value);
+    if (o.relative && !b.hasPositional()) throw new RuleError('pcre: the R modifier needs a content or pcre before it in the same buffer');
+    b.addStep(new PcreStep(b.buffer, compile(o), o.negated, o.relative), true);
+  },
+};
