@@ -45,7 +45,8 @@ export class RawStream {
 
   append(data: Uint8Array, off: number, n: number, cap: number): boolean {
     if (this.len + n > this.buf.length) {
-      const size = Math.min(cap, Math.max(this.buf.length * 2, this.len + n, 4096));
+      // Grown to fit, doubling: most streams carry a few hundred bytes, so none starts big.
+      const size = Math.min(cap, Math.max(this.buf.length * 2, this.len + n));
       if (this.len + n > size) return false;
       const next = new Uint8Array(size);
       next.set(this.buf.subarray(0, this.len));
