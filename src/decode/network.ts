@@ -26,9 +26,10 @@ export function decodeIpv4(p: Packet, b: Uint8Array, off: number, end: number, d
     p.raise(DecodeEvent['ipv4.wrong_ip_version']);
     return;
   }
-  // Addresses first, so an anomaly about the rest of the header can say who sent it.
+  // Addresses and protocol first, so an anomaly about the rest of the header can say who sent what.
   p.ipVersion = 4;
   p.l3Off = off;
+  p.proto = b[off + 9]!;
   loadIpv4(b, off + 12, p.addr, 0);
   loadIpv4(b, off + 16, p.addr, 4);
   const hlen = (b[off]! & 0x0f) * 4;

@@ -321,6 +321,7 @@ export class DetectEngine {
     if (chunk !== null) {
       this.counters.streamChunks++;
       chunk.clear();
+      (flow!.detect as FlowDetect).alertedOnPacket[dir] = null;
     }
   }
 
@@ -352,10 +353,12 @@ export class DetectEngine {
       const cls = 0;
       const group = this.portGroups[cls]![dir]![flow.serverPort]!;
       const candidates = this.collect(group, null, chunk, true, this.pseudoAddr(flow, dir), false);
+      const alerted = fd.alertedOnPacket[dir];
       for (const rule of candidates) {
-        if (rule.payloadMode === 'packet') continue;
+        if (rule.payloadMode === 'packet' || alerted?.has(rule) === true) continue;
         this.evaluatePseudo(rule, flow, dir, chunk);
       }
+      fd.alertedOnPacket[dir] = null;
       this.counters.streamChunks++;
       raw.clear();
     }
@@ -490,8 +493,10 @@ export class DetectEngine {
 
   private evaluate(rule: Rule, p: Packet, flow: Flow | null, dir: number, streamAdded: boolean, chunk: RawStream | null): void {
     if (!this.headerMatch(rule, p, flow, dir)) return;
-    const source = this.payloadMatch(rule, p, streamAdded, chunk);
+    const seenOnPacket = chunk !== null && rule.payloadMode === 'both' && flow !== null ? (flow.detect as FlowDetect).alertedOnPacket[dir] : null;
+    const source = this.payloadMatch(rule, p, streamAdded, seenOnPacket?.has(rule) === true ? null : chunk);
     if (source === null) return;
+    if (source === 'packet' && streamAdded && rule.payloadMode === 'both' && flow !== null) ((flowDetect(flow).alertedOnPacket[dir] ??= new Set())).add(rule);
     this.matched(rule, p, flow, dir, source, source === 'stream' ? chunk : null);
   }
 

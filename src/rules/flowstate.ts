@@ -72,6 +72,12 @@ export class FlowDetect {
   readonly raw: [RawStream, RawStream] = [new RawStream(), new RawStream()];
   /** IP-only rules have been matched on the first packet of direction 0 / 1 (bits 1 and 2). */
   ipOnlyDone = 0;
+  /**
+   * Packet-and-stream rules that alerted on a packet whose payload went into the stream, per
+   * direction, since that direction's last stream inspection: the stream chunk holds the same
+   * bytes, so those rules do not alert on it again.
+   */
+  readonly alertedOnPacket: [Set<object> | null, Set<object> | null] = [null, null];
 }
 
 export function flowDetect(flow: Flow): FlowDetect {

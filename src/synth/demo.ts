@@ -2,12 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fragmentIpv4, ipv4, tcp, udp } from './headers.js';
+import { pctExploitFixture } from './pct.js';
 import { ping, SynthCapture, TcpConnection, UdpFlow } from './traffic.js';
 
 /**
  * The demo capture `npm start` reads: a few minutes of a small office network in April 2004,
  * with something for every part of the reader to show: web and DNS traffic, an IPv6 connection,
- * a fragmented datagram, segments out of order, a gap, and a malformed packet.
+ * a fragmented datagram, segments out of order, a gap, a malformed packet, and the story's
+ * attack: an outside host sending the MS04-011 PCT exploit's record shape (the harmless fixture)
+ * to a web server's port 443.
  */
 export function writeDemoCapture(path: string): void {
   const cap = new SynthCapture(path);
@@ -46,6 +49,12 @@ export function writeDemoCapture(path: string): void {
   lossy.segment('client', 24, 'LIST\r\n').advance('client', 12 + 6);
   lossy.packet('server', { seq: lossy.seq('server', 0), ack: lossy.seq('client', 30), flags: 'A' }, new Uint8Array(0));
   lossy.close();
+
+  // The PCT exploit's first record (the documented header bytes, zero filler) to the web server's SSL port.
+  cap.wait(5);
+  const attack = new TcpConnection(cap, '203.0.113.66:1042', '192.168.1.10:443').handshake();
+  attack.send('client', pctExploitFixture());
+  attack.close();
 
   // A malformed packet: the IPv4 header claims more bytes than the frame holds.
   cap.send(ipv4({ src: '10.66.6.6', dst: '192.168.1.20', proto: 6, totalLength: 1500 }, tcp({ sport: 6666, dport: 80, seq: 1, flags: 'S' }, new Uint8Array(0), '10.66.6.6', '192.168.1.20')));

@@ -88,6 +88,17 @@ describe('packets and streams', () => {
     assert.equal(r.alerts[0]!.src_ip, '203.0.113.7');
   });
 
+  test('a packet-and-stream rule that alerted on a packet does not alert again on the stream chunk with the same bytes', () => {
+    const r = detect('alert tcp any any -> any any (msg:"at start"; content:"HELLO"; depth:5; sid:1;)', (cap) => {
+      const c = new TcpConnection(cap, '203.0.113.7:40000', '192.168.1.5:80').handshake();
+      c.send('client', 'HELLO world');
+      c.close();
+    });
+    assert.equal(r.alerts.length, 1);
+    assert.equal(r.alerts[0]!.pkt_src, 'wire/pcap');
+    assert.equal(r.alerts[0]!.pcap_cnt, 4, 'on the data packet itself');
+  });
+
   test('dsize makes a rule packet-level: payload size of one packet', () => {
     const r = detect('alert tcp any any -> any any (msg:"small"; dsize:<5; content:"ab"; sid:1;)', (cap) => {
       const c = new TcpConnection(cap, '203.0.113.7:40000', '192.168.1.5:80').handshake();

@@ -2,6 +2,7 @@ import type { Keyword } from '../keyword.js';
 import { ack } from './ack.js';
 import { BYTE_KEYWORDS } from './bytes-group.js';
 import { content, CONTENT_MODIFIERS } from './content.js';
+import { decodeEvent } from './decode_event.js';
 import { detectionFilter } from './detection_filter.js';
 import { dsize } from './dsize.js';
 import { flags } from './flags.js';
@@ -33,7 +34,7 @@ export const KEYWORDS: readonly Keyword[] = [
   msg, sid, gid, rev, classtype, priority, metadata, reference, target, noalert, rem, service,
   content, ...Object.values(CONTENT_MODIFIERS), pcre,
   ...BYTE_KEYWORDS,
-  flow, flowbits, pktData, threshold, detectionFilter, streamSize,
+  flow, flowbits, pktData, threshold, detectionFilter, streamSize, decodeEvent,
   dsize, flags, ttl, tos, id, ipopts, fragbits, fragoffset, seq, ack, window, itype, icode, icmpId, icmpSeq, ipProto, sameip,
 ];
 
