@@ -145,6 +145,8 @@ export interface AlertEvent extends EveCommon {
   icmp_code?: number;
   /** Where the packet came from: `wire/pcap` for a captured packet, `defrag` for a rebuilt datagram, `stream (flow timeout)` for stream data inspected when its flow ended. */
   pkt_src: string;
+  /** The application transaction the rule matched on (per flow, from 0), for rules on application buffers. */
+  tx_id?: number;
   /** The rule that matched and what it says. */
   alert: AlertRecord;
   /** The direction of the matched data in its flow: `to_server` or `to_client`. */

@@ -77,6 +77,7 @@ export function alertEvent(hit: AlertHit, options: AlertOptions): AlertEvent {
     ev.icmp_code = p.icmpCode;
   }
   ev.pkt_src = hit.source === 'flow-end' ? 'stream (flow timeout)' : p !== null && p.reassembled ? 'defrag' : 'wire/pcap';
+  if (hit.tx !== null) ev.tx_id = hit.tx.id;
   const alert: AlertRecord = {
     action: 'allowed',
     gid: rule.gid,
@@ -113,6 +114,9 @@ export function alertEvent(hit: AlertHit, options: AlertOptions): AlertEvent {
       ...(hasPorts(flow.proto) ? { src_port: flow.clientPort, dest_port: flow.serverPort } : {}),
     };
   }
+  // The transaction's protocol record (http, dns, tls, ...), as Suricata's alert metadata shows it.
+  const txMeta = hit.tx?.alertMetadata?.() ?? null;
+  if (txMeta !== null) Object.assign(ev, txMeta);
   const payload = hit.chunk ?? (p !== null ? p.data.subarray(p.payloadOff, p.payloadOff + p.payloadLen) : null);
   if (options.payload === true && payload !== null) {
     ev.payload = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('base64');

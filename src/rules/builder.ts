@@ -1,6 +1,8 @@
+import { APP_PROTOCOL_NAMES, type BufferSpec } from './buffers.js';
 import type { PayloadStep, RuleNumber } from './inspect.js';
 import type { FlowbitAction, FlowbitCheck, FlowConstraint, HeaderCheck, DetectionFilter, Threshold } from './rule.js';
 import { RuleError } from './syntax.js';
+import type { Transform } from './transforms.js';
 
 /** The payload steps that track a cursor and can be the target of later relative steps. */
 export interface PositionalStep extends PayloadStep {
@@ -35,8 +37,16 @@ export class RuleBuilder {
   readonly flowbitActions: FlowbitAction[] = [];
   threshold: Threshold | null = null;
   detectionFilter: DetectionFilter | null = null;
-  /** Where payload keywords go now: "payload" until a sticky buffer keyword names another. */
+  /**
+   * Where payload keywords go now: "payload" until a sticky buffer keyword names another. With
+   * transforms it is the inspection's key: the buffer name and the transforms' keys after "|"
+   * ("dns.query|dotprefix").
+   */
   buffer = 'payload';
+  /** The transform chain of each inspection key that has one. */
+  readonly transforms = new Map<string, Transform[]>();
+  /** The keyword that set appProto, for messages. */
+  private appProtoBy = '';
   /** The last content, for the modifiers that follow it (nocase, depth, http_uri, ...). */
   lastContent: (PositionalStep & { buffer: string }) | null = null;
   /** The last step that set a cursor in each buffer, for relative keywords. */
@@ -55,19 +65,64 @@ export class RuleBuilder {
 
   /** Adds a payload step to the current buffer. */
   addStep(step: PayloadStep, positional: boolean): void {
-    const list = this.inspections.get(this.buffer) ?? [];
-    if (!this.inspections.has(this.buffer)) this.inspections.set(this.buffer, list);
+    this.addStepTo(this.buffer, step, positional);
+  }
+
+  /** Adds a step to a named buffer without making it the current one (urilen, tls.version). */
+  addStepTo(buffer: string, step: PayloadStep, positional: boolean): void {
+    const list = this.inspections.get(buffer) ?? [];
+    if (!this.inspections.has(buffer)) this.inspections.set(buffer, list);
     if (step.relative) {
-      const prev = this.lastPositional.get(this.buffer);
+      const prev = this.lastPositional.get(buffer);
       if (prev !== undefined) prev.retry = true;
     }
     list.push(step);
-    if (positional) this.lastPositional.set(this.buffer, step as PositionalStep);
+    if (positional) this.lastPositional.set(buffer, step as PositionalStep);
+  }
+
+  /** A sticky buffer keyword: later payload keywords inspect this buffer. */
+  useBuffer(spec: BufferSpec, keyword: string): void {
+    this.requireApp(spec.proto, keyword);
+    this.buffer = spec.name;
+    this.lastContent = null;
+  }
+
+  /** Back to the packet payload. */
+  usePayload(): void {
+    this.buffer = 'payload';
+    this.lastContent = null;
+  }
+
+  /**
+   * A transform keyword: the current sticky buffer is transformed before it is inspected. After
+   * the buffer's contents (as ET writes `dns.query; content:"rs-"; startswith; dotprefix;
+   * content:".example.com"; endswith;`) it starts a second inspection of the buffer, transformed,
+   * and the contents before it keep seeing the bytes as they were.
+   */
+  addTransform(t: Transform): void {
+    if (this.buffer === 'payload') throw new RuleError(`${t.name} needs a sticky buffer before it (transforms do not apply to the packet payload)`);
+    const chain = [...(this.transforms.get(this.buffer) ?? []), t];
+    this.lastContent = null;
+    this.buffer = `${this.buffer}|${t.key}`;
+    this.transforms.set(this.buffer, chain);
+  }
+
+  /** The rule needs a flow of this application protocol ('' for any that has the buffer). */
+  requireApp(proto: string, keyword: string): void {
+    if (proto === '') return;
+    const name = APP_PROTOCOL_NAMES.get(proto) ?? proto;
+    if (this.appProto !== null && this.appProto !== name) {
+      throw new RuleError(`${keyword} is ${name === 'http' ? 'an' : 'a'} ${name} keyword, but the rule is for ${this.appProto}${this.appProtoBy === '' ? '' : ` (${this.appProtoBy})`}`);
+    }
+    if (this.appProto === null) this.appProtoBy = keyword;
+    this.appProto = name;
+    const overTcp = name !== 'dns' && name !== 'tftp';
+    if (overTcp && (this.proto === 'udp' || this.proto.startsWith('icmp'))) throw new RuleError(`${keyword} needs TCP, but the rule is for ${this.proto}`);
   }
 
   /** A step has just become relative (a distance or within after its content): its predecessor must retry. */
   markRelative(step: PayloadStep): void {
-    const list = this.inspections.get(this.buffer);
+    const list = [...this.inspections.values()].find((l) => l.includes(step));
     if (list === undefined) return;
     const i = list.indexOf(step);
     for (let k = i - 1; k >= 0; k--) {
@@ -92,6 +147,7 @@ export class RuleBuilder {
     const list = this.inspections.get(buffer) ?? [];
     if (!this.inspections.has(buffer)) this.inspections.set(buffer, list);
     list.push(step);
+    if (step.relative) this.markRelative(step);
     this.lastPositional.set(buffer, step);
   }
 
@@ -101,8 +157,8 @@ export class RuleBuilder {
     return this.lastContent;
   }
 
-  hasPositional(): boolean {
-    return this.lastPositional.has(this.buffer);
+  hasPositional(buffer = this.buffer): boolean {
+    return this.lastPositional.has(buffer);
   }
 
   /** A number option, or a byte_extract variable name (for offset, depth, distance, within, byte_test values). */

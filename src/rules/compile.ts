@@ -1,4 +1,5 @@
 import { compileAddressSet } from './addresses.js';
+import { APP_PROTOCOL_NAMES, BUFFERS_BY_NAME } from './buffers.js';
 import { RuleBuilder } from './builder.js';
 import type { PayloadStep } from './inspect.js';
 import { NOT_YET } from './keyword.js';
@@ -42,7 +43,10 @@ const PROTOCOLS: Record<string, { ipProto: number[] | null; mode?: 'packet' | 's
   sctp: { ipProto: [132] },
 };
 
-/** Application protocols a rule header may name: they need the analyzers of a later issue. */
+/** The IP protocol each followed application protocol runs over (-1: TCP or UDP). */
+const APP_IP_PROTO: Readonly<Record<string, number>> = { http: 6, tls: 6, irc: 6, ftp: 6, 'ftp-data': 6, tftp: 17, dns: -1 };
+
+/** Application protocols a rule header may name that Outpost does not analyze. */
 const APP_PROTOCOLS = new Set([
   'http', 'http1', 'http2', 'dns', 'tls', 'ssl', 'smtp', 'ftp', 'ftp-data', 'ssh', 'smb', 'dcerpc', 'dhcp', 'ntp', 'tftp', 'krb5', 'ikev2', 'snmp',
   'sip', 'rfb', 'mqtt', 'rdp', 'nfs', 'imap', 'pop3', 'modbus', 'dnp3', 'enip', 'quic', 'doh2', 'ldap', 'bittorrent-dht', 'telnet', 'file', 'websocket', 'pgsql',
@@ -56,12 +60,14 @@ const PACKET_KEYWORDS = new Set(['dsize', 'flags', 'fragbits', 'ipopts', 'tos', 
  * UnsupportedRule when the rule needs a keyword or protocol Outpost does not implement yet.
  */
 export function compileRule(syntax: RuleSyntax, text: string, location: Location, ctx: CompileContext, order: number): Rule {
-  const protoSpec = PROTOCOLS[syntax.proto];
+  const headerApp = APP_PROTOCOL_NAMES.get(syntax.proto) ?? null;
+  const protoSpec = headerApp !== null ? { ipProto: APP_IP_PROTO[headerApp] === -1 ? null : [APP_IP_PROTO[headerApp]!] } : PROTOCOLS[syntax.proto];
   if (protoSpec === undefined) {
-    if (APP_PROTOCOLS.has(syntax.proto)) throw new UnsupportedRule(`proto:${syntax.proto}`, 'an application-layer protocol in the rule header: needs the protocol analyzers, not built yet');
+    if (APP_PROTOCOLS.has(syntax.proto)) throw new UnsupportedRule(`proto:${syntax.proto}`, 'an application-layer protocol Outpost does not analyze');
     throw new RuleError(`"${syntax.proto}" is not a protocol (tcp, udp, icmp, ip, or an application protocol)`);
   }
   const b = new RuleBuilder(syntax.proto, ctx.classifications);
+  if (headerApp !== null) b.requireApp(headerApp, `the rule header (${syntax.proto})`);
   // Snort 3 puts sticky buffers before their contents and writes content arguments after commas.
   b.snort3 = syntax.options.some((o) => o.name === 'service' || (o.name === 'content' && o.value !== null && /"\s*,/.test(o.value)));
   for (const opt of syntax.options) {
@@ -77,7 +83,7 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
       if (err instanceof UnsupportedKeywordError || err instanceof NeedsDceRpc) throw new UnsupportedRule(err.keyword, err.message);
       // A valid pattern Outpost cannot run within its cost bound, or cannot translate exactly: not the user's mistake.
       if (err instanceof RegexRefusedError) throw new UnsupportedRule(`pcre (${err.reason})`, err.message);
-      if (err instanceof RuleError) throw new RuleError(`${opt.name}: ${err.message.startsWith(opt.name) ? err.message.slice(opt.name.length).replace(/^:\s*/, '') : err.message}`, opt.column);
+      if (err instanceof RuleError) throw new RuleError(`${opt.name}: ${err.message.startsWith(opt.name) ? err.message.slice(opt.name.length).replace(/^:?\s*/, '') : err.message}`, opt.column);
       throw err;
     }
   }
@@ -93,8 +99,14 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
   const srcPorts = compilePorts(syntax.srcPorts, ctx.vars.portGroups);
   const dstPorts = compilePorts(syntax.dstPorts, ctx.vars.portGroups);
 
-  const inspections: Inspection[] = [...b.inspections.entries()].map(([buffer, steps]) => ({ buffer, steps }));
+  const inspections: Inspection[] = [...b.inspections.entries()].map(([key, steps]) => ({ buffer: key.split('|')[0]!, key, transforms: b.transforms.get(key) ?? [], steps }));
   for (const i of inspections) validateSteps(i.steps);
+  const txDirs = transactionDirections(inspections, b.flow);
+  if (b.appProto !== null && txDirs === 0) {
+    // An application protocol without its buffers: the packet and stream rules of flows of that protocol.
+    const wanted = b.appProto;
+    b.headerChecks.push({ key: `app-layer-protocol:${wanted}`, keyword: 'app-layer-protocol', test: (_p, f) => f !== null && f.appProto === wanted, flowTest: (f) => f.appProto === wanted });
+  }
   const classification = b.classtype === null ? undefined : ctx.classifications.get(b.classtype);
 
   const flow = { ...b.flow };
@@ -115,7 +127,8 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
     noalert: b.noalert,
     proto: syntax.proto,
     ipProto: b.ipProto >= 0 ? b.ipProto : protoSpec.ipProto === null ? -1 : protoSpec.ipProto[0]!,
-    appProto: null,
+    appProto: b.appProto,
+    txDirs,
     src,
     srcPorts: hasPorts ? srcPorts : null,
     dst,
@@ -142,8 +155,32 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
     text,
   };
   rule.payloadMode = payloadMode(rule);
-  rule.ipOnly = rule.inspections.length === 0 && rule.headerChecks.length === 0 && rule.flowbitChecks.length === 0 && rule.flowbitActions.length === 0 && rule.srcPorts === null && rule.dstPorts === null;
+  rule.ipOnly = rule.appProto === null && rule.inspections.length === 0 && rule.headerChecks.length === 0 && rule.flowbitChecks.length === 0 && rule.flowbitActions.length === 0 && rule.srcPorts === null && rule.dstPorts === null;
   return rule;
+}
+
+/**
+ * When a rule inspecting application buffers runs, as a bit set: 1 when a transaction's request
+ * is ready (to_server), 2 when its response is (to_client); 0 for a rule without such buffers. A
+ * rule with buffers of both sides runs on the response, reading the request's from the same
+ * transaction; buffers of either side follow the flow keyword's direction, or run on both.
+ */
+export function transactionDirections(inspections: readonly Inspection[], flow: { toServer: boolean; toClient: boolean }): number {
+  let server = false;
+  let client = false;
+  let any = false;
+  for (const i of inspections) {
+    if (i.buffer === 'payload') continue;
+    const spec = BUFFERS_BY_NAME.get(i.buffer);
+    if (spec === undefined) continue;
+    any = true;
+    if (spec.dir === 'to_server') server = true;
+    else if (spec.dir === 'to_client') client = true;
+  }
+  if (!any) return 0;
+  if (client) return 2;
+  if (server) return flow.toClient ? 2 : 1;
+  return flow.toServer ? 1 : flow.toClient ? 2 : 3;
 }
 
 /** Where a TCP rule's payload steps look, as Suricata decides it (see NOTES.md). */
@@ -177,8 +214,11 @@ function validateSteps(steps: PayloadStep[]): void {
 function chooseFastPattern(b: RuleBuilder): FastPattern | null {
   let best: ContentStep | null = null;
   let bestBuffer = '';
-  const explicit = b.fastPatternStep;
+  // A rule inspecting transactions is looked for by its buffers' contents, not the payload's.
+  const appOnly = [...b.inspections.keys()].some((k) => k !== 'payload');
+  const explicit = appOnly && b.fastPatternStep instanceof ContentStep && b.fastPatternStep.buffer === 'payload' ? null : b.fastPatternStep;
   for (const [buffer, steps] of b.inspections) {
+    if (appOnly && buffer === 'payload') continue;
     for (const s of steps) {
       if (!(s instanceof ContentStep) || s.negated) continue;
       if (explicit === s) {

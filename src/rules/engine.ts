@@ -8,7 +8,10 @@ import { InspectContext, continueFrom } from './inspect.js';
 import { AddressIndex, narrowSide } from './address-index.js';
 import type { AddressSet } from './addresses.js';
 import { MIN_PATTERN, PatternSet } from './prefilter.js';
-import type { HeaderCheck, Rule } from './rule.js';
+import type { HeaderCheck, Inspection, Rule } from './rule.js';
+import { BUFFERS_BY_NAME, type InspectableTx } from './buffers.js';
+import { applyTransforms } from './transforms.js';
+import { bufferSide, buildTxGroups, type TxGroup } from './tx-index.js';
 
 /** Where the bytes that matched came from, as Suricata's pkt_src and stream flags tell it. */
 export type MatchSource = 'packet' | 'stream' | 'flow-end';
@@ -22,6 +25,8 @@ export interface AlertHit {
   source: MatchSource;
   /** The stream chunk that matched, for stream matches, holes shown as "[N bytes missing]". */
   chunk: Uint8Array | null;
+  /** The application transaction that matched, for rules on application buffers. */
+  tx: InspectableTx | null;
 }
 
 export interface EngineOptions {
@@ -42,6 +47,8 @@ export interface EngineCounters {
   /** Alerts beyond packet-alert-max. */
   discarded: number;
   streamChunks: number;
+  /** Application transactions inspected (once per side's completion). */
+  transactions: number;
 }
 
 /**
@@ -161,7 +168,7 @@ function compareKeys(a: number[], b: number[]): number {
  * (compile.ts payloadMode).
  */
 export class DetectEngine {
-  readonly counters: EngineCounters = { packets: 0, inspected: 0, matched: 0, alerts: 0, discarded: 0, streamChunks: 0 };
+  readonly counters: EngineCounters = { packets: 0, inspected: 0, matched: 0, alerts: 0, discarded: 0, streamChunks: 0, transactions: 0 };
   /** Rules in evaluation order. */
   readonly rules: Rule[];
   /** Groups: [protoClass][dir] → per-port group (TCP, UDP) or one group. */
@@ -186,6 +193,12 @@ export class DetectEngine {
   private readonly chunkSize: number;
   private readonly gate: NonNullable<EngineOptions['gate']>;
   private now = 0;
+  /** Transaction rules by application protocol: [on request, on response]. */
+  private readonly txGroups: Map<string, [TxGroup, TxGroup]>;
+  /** Rules that matched each transaction: a rule alerts once per transaction. */
+  private readonly txMatched = new WeakMap<InspectableTx, Set<number>>();
+  /** The packet being processed, set by beginPacket: transactions completed by it are inspected with it. */
+  private current: { p: Packet; dir: number } | null = null;
 
   constructor(
     rules: readonly Rule[],
@@ -201,7 +214,8 @@ export class DetectEngine {
     this.rules.forEach((r, i) => {
       r.order = i;
     });
-    this.hasStreamRules = this.rules.some((r) => r.inspections.length > 0 && r.payloadMode !== 'packet');
+    this.hasStreamRules = this.rules.some((r) => r.txDirs === 0 && r.inspections.length > 0 && r.payloadMode !== 'packet');
+    this.txGroups = buildTxGroups(this.rules);
 
     // Equal header checks (same key) share one cache slot.
     const byKey = new Map<string, number>();
@@ -221,11 +235,16 @@ export class DetectEngine {
     const maxPatterns = this.rules.length + 1;
     this.seen = new Uint32Array(maxPatterns);
     this.buildGroups();
-    this.bareGroup = new RuleGroup(this.rules.filter((r) => r.ipProto === -1 && r.srcPorts === null && r.dstPorts === null), this.shared);
+    this.bareGroup = new RuleGroup(this.packetRules.filter((r) => r.ipProto === -1 && r.srcPorts === null && r.dstPorts === null), this.shared);
   }
 
   get size(): number {
     return this.rules.length;
+  }
+
+  /** Rules matched on packets and streams (not on application transactions). */
+  private get packetRules(): Rule[] {
+    return this.rules.filter((r) => r.txDirs === 0);
   }
 
   /** Groups rules by (protocol class, direction, server port), sharing identical groups. */
@@ -249,7 +268,7 @@ export class DetectEngine {
       { proto: -2, ports: false }, // any other protocol
     ];
     classes.forEach((cls, ci) => {
-      const fits = this.rules.filter((r) => r.ipProto === -1 || r.ipProto === cls.proto || (cls.proto === IpProto.ICMP && r.ipProto === IpProto.ICMPV6) || (r.proto === 'icmp' && cls.proto === IpProto.ICMP));
+      const fits = this.packetRules.filter((r) => r.ipProto === -1 || r.ipProto === cls.proto || (cls.proto === IpProto.ICMP && r.ipProto === IpProto.ICMPV6) || (r.proto === 'icmp' && cls.proto === IpProto.ICMP));
       this.portGroups[ci] = [];
       this.noPortGroups[ci] = [];
       for (const dir of [0, 1]) {
@@ -299,7 +318,8 @@ export class DetectEngine {
     const time = p.tsSec + p.tsNsec / 1e9;
     if (time > this.now) this.now = time;
     this.gen++;
-    this.startPacket();
+    if (this.current?.p !== p) this.startPacket();
+    this.current = null;
     const group = this.groupFor(p, dir);
     if (group === null) return;
 
@@ -337,6 +357,104 @@ export class DetectEngine {
   streamGap(flow: Flow, dir: number, len: number): void {
     if (!this.hasStreamRules) return;
     (flow.detect as FlowDetect | null)?.raw[dir]?.gap(len);
+  }
+
+  /**
+   * A packet is about to be processed: the transactions its data completes (before `packet` is
+   * called for it) are inspected with it, and share its alert budget.
+   */
+  beginPacket(p: Packet, dir: number): void {
+    const time = p.tsSec + p.tsNsec / 1e9;
+    if (time > this.now) this.now = time;
+    this.startPacket();
+    this.current = { p, dir };
+  }
+
+  /** Forgets the packet given to beginPacket: transactions completed from now on (the flow's end) have none. */
+  endPacket(): void {
+    this.current = null;
+  }
+
+  /**
+   * A transaction's side is ready (`dir` 0: its request, 1: its response): the rules on its
+   * protocol's buffers for that side run, each at most once per transaction.
+   */
+  transaction(flow: Flow, dir: number, tx: InspectableTx): void {
+    const group = this.txGroups.get(flow.appProto)?.[dir];
+    if (group === undefined || group.rules.length === 0) return;
+    this.counters.transactions++;
+    this.gen++;
+    const cur = this.current;
+    const p = cur !== null && cur.dir === dir ? cur.p : null;
+    if (cur === null) this.startPacket();
+    const buffers = new Map<string, readonly Uint8Array[] | null>();
+    const fetch = (inspection: Inspection, side: number): readonly Uint8Array[] | null => {
+      const key = `${side}\u0000${inspection.key}`;
+      let got = buffers.get(key);
+      if (got === undefined) {
+        got = txBuffers(tx, inspection, side);
+        buffers.set(key, got);
+      }
+      return got;
+    };
+
+    // Candidates: the rules whose fast pattern is in one of the scanned buffers, and the rest that always run.
+    const hits = this.hits;
+    hits.length = 0;
+    if (++this.mark === 0xffffffff) {
+      this.seen.fill(0);
+      this.mark = 1;
+    }
+    for (const pf of group.prefilters) {
+      const bufs = fetch(pf.inspection, pf.side);
+      if (bufs === null) continue;
+      for (const b of bufs) pf.patterns.scan(b, 0, b.length, this.seen, this.mark, hits);
+    }
+    const found = this.candidates;
+    found.length = 0;
+    for (const h of hits) found.push(this.rules[h]!);
+    if (found.length > 1) found.sort((a, b) => a.order - b.order);
+    const candidates = merge(found, group.always, this.merged);
+
+    let done = this.txMatched.get(tx);
+    for (let i = 0; i < candidates.length; i++) {
+      const rule = candidates[i]!;
+      if (done?.has(rule.order) === true) continue;
+      if (!this.txMatch(rule, flow, dir, p, fetch)) continue;
+      if (done === undefined) {
+        done = new Set();
+        this.txMatched.set(tx, done);
+      }
+      done.add(rule.order);
+      this.matched(rule, p, flow, dir, p === null ? 'flow-end' : 'packet', null, tx);
+    }
+  }
+
+  /** Whether a transaction rule matches: its header (the packet's, or the flow's without one), payload and buffers. */
+  private txMatch(rule: Rule, flow: Flow, dir: number, p: Packet | null, fetch: (i: Inspection, side: number) => readonly Uint8Array[] | null): boolean {
+    if (p !== null ? !this.headerMatch(rule, p, flow, dir) : !this.flowHeaderMatch(rule, flow, dir)) return false;
+    this.counters.inspected++;
+    const ctx = this.ctx;
+    for (const inspection of rule.inspections) {
+      if (inspection.buffer === 'payload') {
+        if (p === null || p.payloadLen === 0) return false;
+        ctx.set(p.data, p.payloadOff, p.payloadOff + p.payloadLen);
+        if (!continueFrom(ctx, 0, inspection.steps, 0)) return false;
+        continue;
+      }
+      const bufs = fetch(inspection, bufferSide(inspection.buffer, dir));
+      if (bufs === null) return false;
+      let any = false;
+      for (const b of bufs) {
+        ctx.set(b, 0, b.length);
+        if (continueFrom(ctx, 0, inspection.steps, 0)) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) return false;
+    }
+    return true;
   }
 
   /** The flow ends: what its streams still hold is inspected once more (Suricata's flow-timeout pseudo packets). */
@@ -500,8 +618,13 @@ export class DetectEngine {
     this.matched(rule, p, flow, dir, source, source === 'stream' ? chunk : null);
   }
 
-  private evaluatePseudo(rule: Rule, flow: Flow, dir: number, chunk: RawStream): void {
-    // A flow-end pseudo packet: established by definition; headers from the flow, oriented by direction.
+  /**
+   * A rule's header judged from the flow alone (no packet: a flow-end pseudo packet, or a
+   * transaction completed at the flow's end): established by definition, addresses and ports
+   * from the flow oriented by the direction. Only checks on the flow (flow, app-layer-protocol)
+   * can be judged so; a rule with others waits for a real packet.
+   */
+  private flowHeaderMatch(rule: Rule, flow: Flow, dir: number): boolean {
     const fwd = dir === TO_SERVER;
     const a = flow.addr;
     const srcAt = fwd ? 0 : 4;
@@ -510,13 +633,19 @@ export class DetectEngine {
     const dport = fwd ? flow.serverPort : flow.clientPort;
     const ok = (rule.src === null || rule.src(a, srcAt)) && (rule.dst === null || rule.dst(a, dstAt)) &&
       (rule.srcPorts === null || rule.srcPorts(sport)) && (rule.dstPorts === null || rule.dstPorts(dport));
-    if (!ok && !(rule.bidirectional && (rule.src === null || rule.src(a, dstAt)) && (rule.dst === null || rule.dst(a, srcAt)) && (rule.srcPorts === null || rule.srcPorts(dport)) && (rule.dstPorts === null || rule.dstPorts(sport)))) return;
-    if (rule.flow.toServer && !fwd) return;
-    if (rule.flow.toClient && fwd) return;
-    if (rule.flow.notEstablished) return;
-    // Only the flow keyword's checks can be judged without a packet; a rule with others waits for a real packet.
-    if (rule.headerChecks.some((c) => c.keyword !== 'flow')) return;
-    if (!this.flowbitsHold(rule, flow)) return;
+    if (!ok && !(rule.bidirectional && (rule.src === null || rule.src(a, dstAt)) && (rule.dst === null || rule.dst(a, srcAt)) && (rule.srcPorts === null || rule.srcPorts(dport)) && (rule.dstPorts === null || rule.dstPorts(sport)))) return false;
+    if (rule.flow.toServer && !fwd) return false;
+    if (rule.flow.toClient && fwd) return false;
+    if (rule.flow.notEstablished) return false;
+    for (const c of rule.headerChecks) {
+      if (c.keyword === 'flow') continue;
+      if (c.flowTest === undefined || !c.flowTest(flow)) return false;
+    }
+    return this.flowbitsHold(rule, flow);
+  }
+
+  private evaluatePseudo(rule: Rule, flow: Flow, dir: number, chunk: RawStream): void {
+    if (!this.flowHeaderMatch(rule, flow, dir)) return;
     const payload = rule.inspections.find((i) => i.buffer === 'payload');
     if (payload === undefined) return;
     this.counters.inspected++;
@@ -525,7 +654,7 @@ export class DetectEngine {
   }
 
   /** A rule matched: its flowbits act at once (later rules in this packet see them); alerts are queued for the packet. */
-  private matched(rule: Rule, p: Packet | null, flow: Flow | null, dir: number, source: MatchSource, chunk: RawStream | null): void {
+  private matched(rule: Rule, p: Packet | null, flow: Flow | null, dir: number, source: MatchSource, chunk: RawStream | null, tx: InspectableTx | null = null): void {
     this.counters.matched++;
     if (flow !== null && rule.flowbitActions.length > 0) {
       const fd = flowDetect(flow);
@@ -554,7 +683,7 @@ export class DetectEngine {
     this.alertsThisPacket++;
     this.counters.alerts++;
     if (flow !== null) flow.alerted = true;
-    this.onAlert({ rule, packet: p, flow, dir, source, chunk: chunk === null ? null : chunk.logged() });
+    this.onAlert({ rule, packet: p, flow, dir, source, chunk: chunk === null ? null : chunk.logged(), tx });
   }
 
   private alertsThisPacket = 0;
@@ -564,4 +693,17 @@ export class DetectEngine {
     this.alertsThisPacket = 0;
     this.passed = false;
   }
+}
+
+/** An inspection's bytes from a transaction: each item of the buffer, transformed; null when the transaction has none. */
+function txBuffers(tx: InspectableTx, inspection: Inspection, side: number): readonly Uint8Array[] | null {
+  const spec = BUFFERS_BY_NAME.get(inspection.buffer);
+  let items: readonly Uint8Array[] | null;
+  if (spec?.multi === true) items = tx.buffers?.(inspection.buffer, side) ?? null;
+  else {
+    const one = tx.buffer(inspection.buffer, side);
+    items = one === null ? null : [one];
+  }
+  if (items === null || inspection.transforms.length === 0) return items;
+  return items.map((b) => applyTransforms(inspection.transforms, b));
 }

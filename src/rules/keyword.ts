@@ -25,32 +25,23 @@ export interface Keyword {
  */
 export const NOT_YET: Readonly<Record<string, string>> = Object.fromEntries(
   [
-    // Application-layer buffers and keywords: the protocol analyzers (HTTP, DNS, TLS, ...) come next.
+    // Application-layer keywords of protocols Outpost does not analyze, or parts of the analyzed ones not built yet.
     ...[
-      'http.uri', 'http.uri.raw', 'http.method', 'http.host', 'http.host.raw', 'http.header', 'http.header.raw', 'http.header_names',
-      'http.user_agent', 'http.cookie', 'http.referer', 'http.accept', 'http.accept_enc', 'http.accept_lang', 'http.content_type',
-      'http.content_len', 'http.location', 'http.request_line', 'http.response_line', 'http.start', 'http.protocol', 'http.stat_code',
-      'http.stat_msg', 'http.request_body', 'http.response_body', 'http.server', 'http.connection', 'http.request_header', 'http.response_header',
-      'file.data', 'file_data', 'urilen', 'http_uri', 'http_raw_uri', 'http_header', 'http_raw_header', 'http_cookie', 'http_raw_cookie',
-      'http_method', 'http_client_body', 'http_server_body', 'http_stat_code', 'http_stat_msg', 'http_user_agent', 'http_host', 'http_raw_host',
-      'http_header_names', 'http_request_line', 'http_response_line', 'http_start', 'http_protocol', 'http_accept', 'http_accept_enc',
-      'http_accept_lang', 'http_referer', 'http_content_type', 'http_content_len', 'http_location', 'http_connection', 'http_server', 'uricontent',
-      'http_param', 'http_raw_body', 'http_true_ip', 'http_version', 'http_trailer', 'http_raw_trailer',
-      'dns.query', 'dns_query', 'dns.opcode', 'dns.rrtype', 'dns.answer.name', 'dns.queries.rrname',
-      'tls.sni', 'tls_sni', 'tls.cert_subject', 'tls_cert_subject', 'tls.cert_issuer', 'tls_cert_issuer', 'tls.cert_serial', 'tls_cert_serial',
-      'tls.cert_fingerprint', 'tls_cert_fingerprint', 'tls.certs', 'tls.version', 'tls_version', 'tls.subject', 'tls.issuerdn', 'tls.fingerprint',
-      'tls.store', 'tls_cert_notbefore', 'tls_cert_notafter', 'tls_cert_expired', 'tls_cert_valid', 'tls.cert_chain_len', 'ssl_state', 'ssl_version',
-      'ja3.hash', 'ja3_hash', 'ja3.string', 'ja3_string', 'ja3s.hash', 'ja3s_hash', 'ja3s.string', 'ja4.hash',
-      'app-layer-protocol', 'app-layer-event', 'service', 'filename', 'fileext', 'filemagic', 'filemd5', 'filesha1', 'filesha256', 'filesize', 'filestore',
-      'file.name', 'file.magic', 'ftpbounce', 'ftp.command', 'ftpdata_command', 'smtp.helo', 'smtp.mail_from', 'smtp.rcpt_to',
-      'ssh.proto', 'ssh_proto', 'ssh.software', 'ssh_software', 'ssh.protoversion', 'ssh.softwareversion', 'ssh.hassh', 'ssh.hassh.server',
-      'smb.named_pipe', 'smb.share', 'dcerpc.iface', 'dcerpc.opnum', 'dcerpc.stub_data', 'dce_iface', 'dce_opnum', 'dce_stub_data',
-      'krb5_cipher', 'krb5_err_code', 'krb5_msg_type', 'krb5.cname', 'krb5.sname', 'snmp.community', 'snmp.pdu_type', 'sip.method', 'sip.uri',
-      'rfb.name', 'mqtt.type', 'modbus', 'dnp3_func', 'dnp3_ind', 'dnp3_obj', 'dnp3_data', 'enip_command', 'cip_service', 'quic.sni', 'quic.version',
-      'base64_decode', 'base64_data', 'pkt_data.raw',
-    ].map((k) => [k, 'an application-layer keyword: needs the protocol analyzers, not built yet']),
+      'http.request_header', 'http.response_header', 'http_raw_cookie', 'http_param', 'http_raw_body', 'http_true_ip', 'http_version',
+      'http_trailer', 'http_raw_trailer', 'dns.opcode', 'dns.rrtype', 'tls.store', 'tls_cert_notbefore', 'tls_cert_notafter',
+      'tls_cert_expired', 'tls_cert_valid', 'tls.cert_chain_len', 'tls.subject', 'tls.issuerdn', 'tls.fingerprint', 'ssl_state',
+      'ssl_version', 'ja4.hash', 'app-layer-event', 'filename', 'fileext', 'filemagic', 'filemd5', 'filesha1', 'filesha256', 'filesize',
+      'filestore', 'file.magic', 'ftpbounce', 'ftpdata_command', 'base64_decode', 'base64_data', 'pkt_data.raw',
+    ].map((k) => [k, 'an application-layer keyword Outpost does not implement yet']),
+    ...[
+      'smtp.helo', 'smtp.mail_from', 'smtp.rcpt_to', 'ssh.proto', 'ssh_proto', 'ssh.software', 'ssh_software', 'ssh.protoversion',
+      'ssh.softwareversion', 'ssh.hassh', 'ssh.hassh.server', 'smb.named_pipe', 'smb.share', 'dcerpc.iface', 'dcerpc.opnum',
+      'dcerpc.stub_data', 'dce_iface', 'dce_opnum', 'dce_stub_data', 'krb5_cipher', 'krb5_err_code', 'krb5_msg_type', 'krb5.cname',
+      'krb5.sname', 'snmp.community', 'snmp.pdu_type', 'sip.method', 'sip.uri', 'rfb.name', 'mqtt.type', 'modbus', 'dnp3_func',
+      'dnp3_ind', 'dnp3_obj', 'dnp3_data', 'enip_command', 'cip_service', 'quic.sni', 'quic.version',
+    ].map((k) => [k, 'a keyword of a protocol Outpost does not analyze (SMTP, SSH, SMB, DCERPC, Kerberos, SNMP, SIP, ...)']),
     ...['lua', 'luajit'].map((k) => [k, 'Lua scripts are not supported']),
-    ...['dataset', 'datarep', 'iprep', 'xbits', 'hostbits', 'flowint', 'flowvar', 'pktvar', 'stream-event', 'app-layer-event', 'tag', 'replace', 'requires', 'config', 'transforms', 'to_md5', 'to_sha1', 'to_sha256', 'to_lowercase', 'to_uppercase', 'strip_whitespace', 'compress_whitespace', 'dotprefix', 'url_decode', 'xor', 'pcrexform', 'header_lowercase', 'strip_pseudo_headers', 'from_base64', 'luaxform', 'asn1', 'ssl_state', 'geoip', 'frame', 'entropy', 'prefilter', 'bypass', 'id_tag', 'rpc', 'tag', 'session', 'resp', 'react', 'logto', 'activates', 'activated_by', 'count', 'ftpbounce', 'cvs', 'threshold_file', 'rem', 'sd_pattern', 'file_type', 'ber_data', 'ber_skip', 'byte_math_output', 'so', 'vba_data', 'js_data', 'bufferlen', 'gtp_info', 'gtp_type', 'gtp_version', 'sip_header', 'sip_body', 'sip_method', 'sip_stat_code', 'sip_uri', 'cip_attribute', 'cip_class', 'cip_conn_path_class', 'cip_instance', 'cip_req', 'cip_rsp', 'cip_status', 'enip_req', 'enip_rsp', 'mms_data', 'mms_func', 'iec104_apci_type', 'iec104_asdu_func', 's7commplus_content', 's7commplus_func', 's7commplus_opcode', 'dnp3_func', 'dnp3_ind', 'dnp3_obj', 'raw_data', 'script_data', 'base64_decode']
+    ...['dataset', 'datarep', 'iprep', 'xbits', 'hostbits', 'flowint', 'flowvar', 'pktvar', 'stream-event', 'tag', 'replace', 'requires', 'config', 'transforms', 'pcrexform', 'header_lowercase', 'strip_pseudo_headers', 'from_base64', 'luaxform', 'asn1', 'geoip', 'frame', 'entropy', 'prefilter', 'bypass', 'id_tag', 'rpc', 'tag', 'session', 'resp', 'react', 'logto', 'activates', 'activated_by', 'count', 'cvs', 'threshold_file', 'rem', 'sd_pattern', 'file_type', 'ber_data', 'ber_skip', 'byte_math_output', 'so', 'vba_data', 'js_data', 'bufferlen', 'gtp_info', 'gtp_type', 'gtp_version', 'sip_header', 'sip_body', 'sip_method', 'sip_stat_code', 'sip_uri', 'cip_attribute', 'cip_class', 'cip_conn_path_class', 'cip_instance', 'cip_req', 'cip_rsp', 'cip_status', 'enip_req', 'enip_rsp', 'mms_data', 'mms_func', 'iec104_apci_type', 'iec104_asdu_func', 's7commplus_content', 's7commplus_func', 's7commplus_opcode', 'dnp3_func', 'dnp3_ind', 'dnp3_obj', 'raw_data', 'script_data']
       .map((k) => [k, 'not supported yet']),
   ],
 );

@@ -1,6 +1,7 @@
 import type { AddressMatcher, AddressSet } from './addresses.js';
 import type { PayloadStep } from './inspect.js';
 import type { PortMatcher } from './ports.js';
+import type { Transform } from './transforms.js';
 import type { Location } from './syntax.js';
 
 /** A check on packet or flow headers (ttl, flags, dsize, itype, flow, ...). */
@@ -12,17 +13,24 @@ export interface HeaderCheck {
    */
   readonly key: string;
   test(p: import('../decode/packet.js').Packet, flow: import('../flow/flow.js').Flow | null, dir: number): boolean;
+  /** For a check on the flow alone (app-layer-protocol): judges it without a packet, at the flow's end. */
+  flowTest?(flow: import('../flow/flow.js').Flow): boolean;
 }
 
 /** The payload steps that inspect one buffer. */
 export interface Inspection {
   /** "payload" (packet or stream data), or an application buffer ("http.uri", ...). */
   buffer: string;
+  /** The buffer and its transforms' keys ("dns.query|dotprefix"): equal keys inspect equal bytes. */
+  key: string;
+  /** Applied in order before the steps run. */
+  transforms: Transform[];
   steps: PayloadStep[];
 }
 
 /** The content the prefilter searches for to pick this rule. */
 export interface FastPattern {
+  /** The inspection key of the buffer it is in (transforms included). */
   buffer: string;
   bytes: Uint8Array;
   nocase: boolean;
@@ -93,6 +101,11 @@ export interface Rule {
   ipProto: number;
   /** Application protocol the flow must have (http, dns, ...), or null. */
   appProto: string | null;
+  /**
+   * Whether the rule inspects application transactions, and on which side's completion: 1 the
+   * request (to_server), 2 the response (to_client), 3 either; 0 for packet and stream rules.
+   */
+  txDirs: number;
   src: AddressMatcher | null;
   srcPorts: PortMatcher | null;
   dst: AddressMatcher | null;

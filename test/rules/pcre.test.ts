@@ -32,7 +32,7 @@ function inspect(options: Options, payload: string, ctx = new InspectContext()):
 
 describe('pcre option syntax', () => {
   test('the regex runs from the first slash to the last; modifiers follow; ! negates', () => {
-    assert.deepEqual(parsePcreOption('"/a\\/b/i"'), { negated: false, pattern: 'a\\/b', modifiers: 'i', flags: { caseless: true }, relative: false });
+    assert.deepEqual(parsePcreOption('"/a\\/b/i"'), { negated: false, pattern: 'a\\/b', modifiers: 'i', flags: { caseless: true }, relative: false, buffer: null });
     const o = parsePcreOption('!"/^x/smR"');
     assert.equal(o.negated, true);
     assert.equal(o.relative, true);
@@ -42,13 +42,20 @@ describe('pcre option syntax', () => {
     assert.equal(parsePcreOption('"m?^Argument\\s+/?smi"').pattern, '^Argument\\s+/', "Snort's m<delimiter> form");
   });
 
-  test('HTTP buffer modifiers are unsupported for now, by name, so they can be counted', () => {
-    for (const m of 'UIPQHDMCKSYVWZ') {
-      assert.throws(
-        () => parsePcreOption(`"/a/${m}"`),
-        (e: unknown) => e instanceof UnsupportedKeywordError && e instanceof RuleError && e.keyword === `pcre/${m}` && /HTTP analyzer/.test(e.message),
-      );
-    }
+  test('a buffer letter picks the HTTP buffer the regex searches', () => {
+    const picks: Record<string, string> = { U: 'http.uri', I: 'http.uri.raw', P: 'http.request_body', Q: 'http.response_body', H: 'http.header', D: 'http.header.raw', M: 'http.method', C: 'http.cookie', S: 'http.stat_code', Y: 'http.stat_msg', V: 'http.user_agent', W: 'http.host', Z: 'http.host.raw' };
+    for (const [m, name] of Object.entries(picks)) assert.equal(parsePcreOption(`"/a/${m}i"`).buffer?.name, name, m);
+    assert.equal(parsePcreOption('"/a/i"').buffer, null);
+    assert.throws(() => parsePcreOption('"/a/UH"'), /"H" picks http.header, but "U" already picked http.uri/);
+    assert.throws(() => parsePcreOption('"/a/K"'), (e: unknown) => e instanceof UnsupportedKeywordError && e.keyword === 'pcre/K');
+  });
+
+  test('a buffer-letter pcre goes to that buffer and makes the rule an HTTP rule; the current buffer stays', () => {
+    const b = build([['content', '"x"'], ['pcre', '"/^\\/admin/U"'], ['content', '"y"']]);
+    assert.equal(b.appProto, 'http');
+    assert.equal(b.inspections.get('http.uri')!.length, 1);
+    assert.equal(b.inspections.get('payload')!.length, 2);
+    assert.throws(() => build([['pcre', '"/a/UR"']]), /R modifier needs a content or pcre before it in http.uri/);
   });
 
   test('mistakes are rule errors', () => {

@@ -1,5 +1,6 @@
 import type { Keyword } from '../keyword.js';
 import { ack } from './ack.js';
+import { APP_KEYWORDS } from './app.js';
 import { BYTE_KEYWORDS } from './bytes-group.js';
 import { content, CONTENT_MODIFIERS } from './content.js';
 import { decodeEvent } from './decode_event.js';
@@ -25,6 +26,7 @@ import { service } from './service.js';
 import { streamSize } from './stream_size.js';
 import { seq } from './seq.js';
 import { tos } from './tos.js';
+import { TRANSFORM_KEYWORDS } from './transforms.js';
 import { ttl } from './ttl.js';
 import { threshold } from './threshold.js';
 import { window } from './window.js';
@@ -36,6 +38,7 @@ export const KEYWORDS: readonly Keyword[] = [
   ...BYTE_KEYWORDS,
   flow, flowbits, pktData, threshold, detectionFilter, streamSize, decodeEvent,
   dsize, flags, ttl, tos, id, ipopts, fragbits, fragoffset, seq, ack, window, itype, icode, icmpId, icmpSeq, ipProto, sameip,
+  ...APP_KEYWORDS, ...TRANSFORM_KEYWORDS,
 ];
 
 /** Keywords by every name they answer to. */

@@ -1,26 +1,12 @@
 import type { PositionalStep } from '../builder.js';
 import { continueFrom, MAX_STEPS_PER_INSPECTION, type InspectContext, type PayloadStep } from '../inspect.js';
 import type { Keyword } from '../keyword.js';
+import { BUFFERS, type BufferSpec } from '../buffers.js';
 import { FOUND, NOT_FOUND, PcreRegex, UnsupportedKeywordError, type PcreFlags } from '../regex.js';
 import { RuleError } from '../syntax.js';
 
-/** The modifiers that pick an HTTP buffer (Snort 2 and Suricata), and the buffer each picks. */
-const HTTP_MODIFIERS: Readonly<Record<string, string>> = {
-  U: 'the normalized HTTP URI',
-  I: 'the raw HTTP URI',
-  P: 'the HTTP request body',
-  Q: 'the HTTP response body',
-  H: 'the HTTP headers',
-  D: 'the raw HTTP headers',
-  M: 'the HTTP method',
-  C: 'the HTTP cookie',
-  K: 'the raw HTTP cookie',
-  S: 'the HTTP status code',
-  Y: 'the HTTP status message',
-  V: 'the HTTP User-Agent',
-  W: 'the HTTP Host',
-  Z: 'the raw HTTP Host',
-};
+/** The buffer letters (Snort 2 and Suricata: U for the normalized URI, H for the headers, ...). */
+const BUFFER_LETTERS: ReadonlyMap<string, BufferSpec> = new Map(BUFFERS.filter((b) => b.pcre !== undefined).map((b) => [b.pcre!, b]));
 
 /** A pcre option's value, taken apart. */
 export interface PcreOption {
@@ -32,12 +18,14 @@ export interface PcreOption {
   flags: PcreFlags;
   /** R: searched from the previous match's end. */
   relative: boolean;
+  /** The buffer a letter picks (U, H, P, ...), or null for the current one. */
+  buffer: BufferSpec | null;
 }
 
 /**
  * Splits `[!]"/regex/modifiers"` as Suricata does: the regex runs from the first slash to the
- * last one, modifiers follow (Snort's `m?regex?` too). An HTTP buffer modifier throws
- * UnsupportedKeywordError ('pcre/U').
+ * last one, modifiers follow (Snort's `m?regex?` too). A buffer letter (U, H, P, ...) picks the
+ * buffer the regex searches.
  */
 export function parsePcreOption(value: string): PcreOption {
   let t = value.trim();
@@ -60,6 +48,7 @@ export function parsePcreOption(value: string): PcreOption {
   const modifiers = t.slice(close + 1).trim();
   const flags: PcreFlags = {};
   let relative = false;
+  let buffer: BufferSpec | null = null;
   for (const m of modifiers) {
     switch (m) {
       case 'i': flags.caseless = true; break;
@@ -75,13 +64,15 @@ export function parsePcreOption(value: string): PcreOption {
       case 'B':
       case 'O': break;
       default: {
-        const buffer = HTTP_MODIFIERS[m];
-        if (buffer !== undefined) throw new UnsupportedKeywordError(`pcre/${m}`, `pcre: the ${m} modifier inspects ${buffer}: needs the HTTP analyzer, not built yet`);
-        throw new RuleError(`pcre: "${m}" is not a pcre modifier (i s m x A E G R B O, or an HTTP buffer letter)`);
+        if (m === 'K') throw new UnsupportedKeywordError('pcre/K', 'pcre: K inspects Snort\'s raw cookie buffer, which Outpost does not keep (C inspects the cookie)');
+        const picked = BUFFER_LETTERS.get(m);
+        if (picked === undefined) throw new RuleError(`pcre: "${m}" is not a pcre modifier (i s m x A E G R B O, or a buffer letter: ${[...BUFFER_LETTERS.keys()].join(' ')})`);
+        if (buffer !== null && buffer !== picked) throw new RuleError(`pcre: "${m}" picks ${picked.name}, but "${buffer.pcre!}" already picked ${buffer.name}`);
+        buffer = picked;
       }
     }
   }
-  return { negated, pattern, modifiers, flags, relative };
+  return { negated, pattern, modifiers, flags, relative, buffer };
 }
 
 /** Equal patterns across rules compile once (the RegExp is stateless between searches). */
@@ -149,11 +140,20 @@ export class PcreStep implements PositionalStep {
 export const pcre: Keyword = {
   name: 'pcre',
   summary: 'Match a Perl-compatible regular expression in the current buffer; R searches from the previous match, ! negates.',
-  syntax: 'pcre:[!]"/<regex>/<modifiers>"  (i s m x A E G, R relative, B and O accepted; HTTP buffer letters not yet)',
+  syntax: 'pcre:[!]"/<regex>/<modifiers>"  (i s m x A E G, R relative, B and O accepted; U I P Q H D M C S Y V W Z pick an HTTP buffer)',
   apply(b, value) {
     if (value === null) throw new RuleError('pcre needs a pattern');
     const o = parsePcreOption(value);
-    if (o.relative && !b.hasPositional()) throw new RuleError('pcre: the R modifier needs a content or pcre before it in the same buffer');
-    b.addStep(new PcreStep(b.buffer, compile(o), o.negated, o.relative), true);
+    if (o.buffer === null) {
+      if (o.relative && !b.hasPositional()) throw new RuleError('pcre: the R modifier needs a content or pcre before it in the same buffer');
+      b.addStep(new PcreStep(b.buffer, compile(o), o.negated, o.relative), true);
+      return;
+    }
+    // A buffer letter: the regex searches that buffer, whatever the current one is (R: after the last match there).
+    // Q after file_data stays in file_data: Suricata keeps the response body and file_data on one list.
+    const target = o.buffer.name === 'http.response_body' && b.buffer.split('|')[0] === 'file.data' ? b.buffer : o.buffer.name;
+    b.requireApp(o.buffer.proto, `pcre/${o.buffer.pcre!}`);
+    if (o.relative && !b.hasPositional(target)) throw new RuleError(`pcre: the R modifier needs a content or pcre before it in ${target}`);
+    b.addStepTo(target, new PcreStep(target, compile(o), o.negated, o.relative), true);
   },
 };

@@ -8,7 +8,6 @@ export const pktData: Keyword = {
   syntax: 'pkt_data',
   apply(b, value) {
     if (value !== null) throw new RuleError('pkt_data takes no value');
-    b.buffer = 'payload';
-    b.lastContent = null;
+    b.usePayload();
   },
 };
