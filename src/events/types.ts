@@ -125,14 +125,16 @@ export interface AnomalyEvent extends EveCommon {
 
 /** The `anomaly` object of an anomaly record. */
 export interface AnomalyRecord {
-  /** `decode` for a malformed header, `stream` for a TCP stream event. */
-  type: 'decode' | 'stream';
+  /** `decode` for a malformed header, `stream` for a TCP stream event, `applayer` for a protocol parser's. */
+  type: 'decode' | 'stream' | 'applayer';
   /** Suricata's event name, e.g. `decoder.ipv4.trunc_pkt` or `stream.reassembly_seq_gap`; rules match it with `decode-event:` and `stream-event:` minus the prefix. */
   event: string;
   /** For stream events: the direction, `to_server` or `to_client`. */
   direction?: 'to_server' | 'to_client';
   /** For gaps: the number of bytes missing. */
   gap_bytes?: number;
+  /** For applayer events: where it was found, `proto_parser` (the protocol's parser). */
+  layer?: 'proto_parser';
 }
 
 /** A rule matched: Suricata's `alert` record. */

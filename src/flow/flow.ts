@@ -68,6 +68,8 @@ export class Flow {
   alerted = false;
   /** State the detection engine keeps for the flow (flowbits, stream inspection progress); owned by rules/. */
   detect: unknown = null;
+  /** The application layer's state for the flow (the protocol's session); owned by protocols/. */
+  app: unknown = null;
 
   /** Position in the timeout list it belongs to. */
   lruPrev: Flow | null = null;

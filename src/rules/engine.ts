@@ -197,8 +197,8 @@ export class DetectEngine {
   private readonly txGroups: Map<string, [TxGroup, TxGroup]>;
   /** Rules that matched each transaction: a rule alerts once per transaction. */
   private readonly txMatched = new WeakMap<InspectableTx, Set<number>>();
-  /** The packet being processed, set by beginPacket: transactions completed by it are inspected with it. */
-  private current: { p: Packet; dir: number } | null = null;
+  /** The packet whose alert budget is open (beginPacket): the transactions it completes share it. */
+  private budgetFor: Packet | null = null;
 
   constructor(
     rules: readonly Rule[],
@@ -318,8 +318,8 @@ export class DetectEngine {
     const time = p.tsSec + p.tsNsec / 1e9;
     if (time > this.now) this.now = time;
     this.gen++;
-    if (this.current?.p !== p) this.startPacket();
-    this.current = null;
+    if (this.budgetFor !== p) this.startPacket();
+    this.budgetFor = null;
     const group = this.groupFor(p, dir);
     if (group === null) return;
 
@@ -361,32 +361,28 @@ export class DetectEngine {
 
   /**
    * A packet is about to be processed: the transactions its data completes (before `packet` is
-   * called for it) are inspected with it, and share its alert budget.
+   * called for it) share its alert budget.
    */
-  beginPacket(p: Packet, dir: number): void {
+  beginPacket(p: Packet): void {
     const time = p.tsSec + p.tsNsec / 1e9;
     if (time > this.now) this.now = time;
     this.startPacket();
-    this.current = { p, dir };
-  }
-
-  /** Forgets the packet given to beginPacket: transactions completed from now on (the flow's end) have none. */
-  endPacket(): void {
-    this.current = null;
+    this.budgetFor = p;
   }
 
   /**
    * A transaction's side is ready (`dir` 0: its request, 1: its response): the rules on its
-   * protocol's buffers for that side run, each at most once per transaction.
+   * protocol's buffers for that side run, each at most once per transaction. `p` is the packet
+   * whose data completed it, travelling in `pDir`; without one (the flow's end) the rule's header
+   * is judged from the flow.
    */
-  transaction(flow: Flow, dir: number, tx: InspectableTx): void {
+  transaction(flow: Flow, dir: number, tx: InspectableTx, p: Packet | null = null, pDir = dir): void {
     const group = this.txGroups.get(flow.appProto)?.[dir];
     if (group === undefined || group.rules.length === 0) return;
     this.counters.transactions++;
     this.gen++;
-    const cur = this.current;
-    const p = cur !== null && cur.dir === dir ? cur.p : null;
-    if (cur === null) this.startPacket();
+    if (p === null && this.budgetFor === null) this.startPacket();
+    if (p !== null && pDir !== dir) p = null;
     const buffers = new Map<string, readonly Uint8Array[] | null>();
     const fetch = (inspection: Inspection, side: number): readonly Uint8Array[] | null => {
       const key = `${side}\u0000${inspection.key}`;

@@ -2,7 +2,7 @@ import type { Frame } from '../capture/frame.js';
 import { Decoder } from '../decode/decoder.js';
 import type { DefragOptions } from '../decode/defrag.js';
 import { DECODE_EVENT_NAMES } from '../decode/events.js';
-import { Layer, Packet } from '../decode/packet.js';
+import { IpProto, Layer, Packet } from '../decode/packet.js';
 import { formatTimestamp } from '../events/time.js';
 import type { AnomalyEvent, EveCommon, EveEvent } from '../events/types.js';
 import { STREAM_EVENTS, StreamEvent } from '../flow/events.js';
@@ -17,6 +17,8 @@ import { DetectEngine, type EngineOptions } from '../rules/engine.js';
 import type { Rule } from '../rules/rule.js';
 import type { ThresholdConfig } from '../rules/config-files.js';
 import { thresholdGate, ThresholdTracker } from '../rules/thresholds.js';
+import type { FileInfo, ProtocolSpec } from '../protocols/app.js';
+import { AppLayer } from '../protocols/layer.js';
 
 export interface PipelineOptions {
   flow?: FlowTableOptions;
@@ -25,6 +27,11 @@ export interface PipelineOptions {
   emit?: { flow?: boolean; anomaly?: boolean };
   /** Interface name for in_iface (live capture). */
   iface?: string;
+  /** The application layer: the protocols to detect and parse (none when absent), and whether files' bytes are kept. */
+  app?: {
+    protocols: readonly ProtocolSpec[];
+    fileStore?: { enabled: boolean; maxBytes: number };
+  };
   /** Signature detection: the rules, and where fast.log lines go. */
   detect?: {
     rules: readonly Rule[];
@@ -52,7 +59,13 @@ export class Pipeline {
   /** Thresholds and suppressions, when rules were given. */
   readonly thresholds: ThresholdTracker | null;
   readonly anomalies: AnomalyCounts = new Map();
+  /** The application layer, when protocols were given. */
+  readonly app: AppLayer | null;
   private readonly packet = new Packet();
+  /** Inside frame(): the packet is valid. */
+  private inFrame = false;
+  /** Inside a flow's end: what completes now has no packet. */
+  private ending = false;
   private readonly emitFlows: boolean;
   private readonly emitAnomalies: boolean;
   private readonly iface: string | undefined;
@@ -84,12 +97,31 @@ export class Pipeline {
             { ...d.engine, ...(gate !== undefined ? { gate } : {}) },
           );
     const engine = this.detect;
+    this.app =
+      options.app === undefined || options.app.protocols.length === 0
+        ? null
+        : new AppLayer(
+            options.app.protocols,
+            {
+              record: (flow, dir, eventType, body, txId) => this.appRecord(flow, dir, eventType, body, txId),
+              inspect: (flow, dir, tx) => {
+                const live = this.inFrame && !this.ending;
+                engine?.transaction(flow, dir, tx, live ? this.packet : null, this.flows.dir);
+              },
+              anomaly: (flow, dir, event) => this.appAnomaly(flow, dir, event),
+              file: (flow, info) => this.fileRecord(flow, info),
+            },
+            options.app.fileStore,
+          );
+    const app = this.app;
     const stream: StreamSink<Flow> = {
       data: (flow, dir, buf, off, len) => {
         this.streamBytes += len;
+        app?.streamData(flow, dir, buf, off, len);
         engine?.streamData(flow, dir, buf, off, len);
       },
       gap: (flow, dir, len) => {
+        app?.streamGap(flow, dir, len);
         engine?.streamGap(flow, dir, len);
       },
     };
@@ -107,7 +139,11 @@ export class Pipeline {
   readonly frame = (frame: Frame): void => {
     const p = this.packet;
     this.decoder.decode(frame, p);
+    this.inFrame = true;
+    this.detect?.beginPacket(p);
     const flow = this.flows.process(p);
+    if (flow !== null && this.app !== null && p.proto === IpProto.UDP && p.payloadLen > 0) this.app.datagram(flow, this.flows.dir, p.data, p.payloadOff, p.payloadLen);
+    this.inFrame = false;
     if (p.eventCount > 0) this.decodeEvents(p, flow);
     if (this.detect !== null && !p.fragmentHeld) {
       const ins = this.flows.lastInsert;
@@ -122,12 +158,60 @@ export class Pipeline {
   }
 
   private flowEnd(flow: Flow, reason: EndReasonValue): void {
+    const wasEnding = this.ending;
+    this.ending = true;
+    this.app?.flowEnd(flow);
+    this.ending = wasEnding;
     this.detect?.flowEnd(flow);
     this.thresholds?.forgetFlow(flow.id);
     if (!this.emitFlows) return;
     const ev = flowEvent(flow, reason);
     if (this.iface !== undefined) ev.in_iface = this.iface;
     this.out(ev);
+  }
+
+  /** A protocol's EVE record (http, dns, tls, ...): the flow's endpoints oriented by `dir`, then the protocol's object. */
+  private appRecord(flow: Flow, dir: number, eventType: string, body: Record<string, unknown>, txId: number | undefined): void {
+    const live = this.inFrame && !this.ending;
+    const ev = flowHeader(flow, eventType, live ? this.packet.tsSec : flow.lastSec, live ? this.packet.tsNsec : flow.lastNsec) as EveCommon & Record<string, unknown>;
+    if (dir !== TO_SERVER) swapEndpoints(ev);
+    if (this.iface !== undefined) ev.in_iface = this.iface;
+    if (live) ev.pcap_cnt = this.packet.number;
+    if (txId !== undefined) ev.tx_id = txId;
+    ev[eventType] = body;
+    this.out(ev as unknown as EveEvent);
+  }
+
+  /** Something malformed or evasive in a protocol: an applayer anomaly record and a counter. */
+  private appAnomaly(flow: Flow, dir: number, event: string): void {
+    const name = `applayer.${flow.appProto}.${event}`;
+    this.anomalies.set(name, (this.anomalies.get(name) ?? 0) + 1);
+    if (!this.emitAnomalies) return;
+    const live = this.inFrame && !this.ending;
+    const ev = flowHeader(flow, 'anomaly', live ? this.packet.tsSec : flow.lastSec, live ? this.packet.tsNsec : flow.lastNsec) as AnomalyEvent;
+    if (dir !== TO_SERVER) swapEndpoints(ev);
+    ev.anomaly = { type: 'applayer', event, layer: 'proto_parser', direction: dir === TO_SERVER ? 'to_server' : 'to_client' };
+    this.out(ev);
+  }
+
+  /** A transferred file: Suricata's fileinfo record. */
+  private fileRecord(flow: Flow, info: FileInfo): void {
+    const live = this.inFrame && !this.ending;
+    const ev = flowHeader(flow, 'fileinfo', live ? this.packet.tsSec : flow.lastSec, live ? this.packet.tsNsec : flow.lastNsec) as EveCommon & Record<string, unknown>;
+    // Suricata writes a file's record from its sender: the server for downloads.
+    if (info.direction === 'to_client') swapEndpoints(ev);
+    ev.tx_id = info.tx_id;
+    ev.fileinfo = {
+      ...(info.filename !== null ? { filename: info.filename } : {}),
+      magic: info.magic,
+      gaps: info.state === 'TRUNCATED',
+      state: info.state,
+      sha256: info.sha256,
+      stored: info.stored,
+      size: info.size,
+      tx_id: info.tx_id,
+    };
+    this.out(ev as unknown as EveEvent);
   }
 
   private streamEvent(flow: Flow, dir: number, event: number, gapBytes: number): void {

@@ -126,6 +126,12 @@ describe('application rules compile', () => {
     assert.equal(dirs('flow:established,to_server; file.data; content:"MZ";'), 1);
   });
 
+  test('Snort 3 bufferlen is the current buffer\'s length, with inclusive A<=>B ranges', () => {
+    const r = one('alert tcp any any -> any any (msg:"x"; service:http; http_raw_uri; bufferlen:11<=>20; http_uri; content:".php"; sid:1;)');
+    const step = r.inspections.find((i) => i.buffer === 'http.uri.raw')!.steps[0] as unknown as { size: { test(n: number): boolean } };
+    assert.deepEqual([10, 11, 20, 21].map((n) => step.size.test(n)), [false, true, true, false]);
+  });
+
   test('protocols Outpost does not analyze stay unsupported, counted by name', () => {
     assert.deepEqual(load('alert smtp any any -> any any (msg:"x"; content:"a"; sid:1;)').unsupported, { 'proto:smtp': 1 });
   });

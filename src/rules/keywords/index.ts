@@ -2,6 +2,7 @@ import type { Keyword } from '../keyword.js';
 import { ack } from './ack.js';
 import { APP_KEYWORDS } from './app.js';
 import { BYTE_KEYWORDS } from './bytes-group.js';
+import { bufferlen } from './bufferlen.js';
 import { content, CONTENT_MODIFIERS } from './content.js';
 import { decodeEvent } from './decode_event.js';
 import { detectionFilter } from './detection_filter.js';
@@ -34,7 +35,7 @@ import { window } from './window.js';
 /** Every keyword Outpost implements. */
 export const KEYWORDS: readonly Keyword[] = [
   msg, sid, gid, rev, classtype, priority, metadata, reference, target, noalert, rem, service,
-  content, ...Object.values(CONTENT_MODIFIERS), pcre,
+  content, ...Object.values(CONTENT_MODIFIERS), pcre, bufferlen,
   ...BYTE_KEYWORDS,
   flow, flowbits, pktData, threshold, detectionFilter, streamSize, decodeEvent,
   dsize, flags, ttl, tos, id, ipopts, fragbits, fragoffset, seq, ack, window, itype, icode, icmpId, icmpSeq, ipProto, sameip,
