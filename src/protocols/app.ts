@@ -1,12 +1,12 @@
 import type { Flow } from '../flow/flow.js';
-import type { Keyword } from '../rules/keyword.js';
+import type { InspectableTx } from '../rules/buffers.js';
 
 /**
  * The application layer's contract. Each protocol is one folder (`protocols/<name>/`) laid out
  * as Suricata's Rust app-layer is: `parse.ts` (bounded, pure parsing of bytes), `session.ts`
  * (the per-flow state machine), `buffers.ts` (what rules may inspect) and `log.ts` (its EVE
- * record). Its `index.ts` exports one ProtocolSpec; `protocols/index.ts` lists them all.
- * No protocol imports another's folder.
+ * record). Its `index.ts` exports its ProtocolSpec(s); `protocols/index.ts` lists them all.
+ * No protocol imports another's folder; shared pieces (file tracking) live beside this file.
  */
 
 /** What probing the first bytes of one side says: this protocol, not it, or show me more. */
@@ -19,14 +19,18 @@ export interface ProtocolSpec {
   /** Ports where the protocol is the first guess: a hint only, content decides. */
   ports: readonly number[];
   /**
-   * Looks at the first bytes one side sent (all of them so far, up to 1 KiB). Must be cheap and
-   * must not throw. `dir` is 0 for the client, 1 for the server.
+   * Looks at the first bytes one side sent (TCP: all of them so far, up to 1 KiB; UDP: one
+   * datagram). Must be cheap and must not throw. `dir` is 0 for the client, 1 for the server;
+   * `serverPort` lets a protocol be stricter away from its usual ports.
    */
-  probe(dir: number, data: Uint8Array): Probe;
-  /** Starts the protocol's state for a flow once it is recognised. */
-  open(flow: Flow, out: AppOutput): AppSession;
-  /** Rule keywords the protocol provides: its sticky buffers and keywords (http.uri, dns.query, ...). */
-  keywords: readonly Keyword[];
+  probe(dir: number, data: Uint8Array, serverPort: number): Probe;
+  /**
+   * Starts the protocol's state for a flow once it is recognised, or once it opens as a
+   * connection the protocol expected (`context` is what `expect` was given).
+   */
+  open(flow: Flow, out: AppOutput, context?: unknown): AppSession;
+  /** The rule buffers its transactions fill, by their names in src/rules/buffers.ts (http.uri, dns.query, ...). */
+  buffers: readonly string[];
 }
 
 /** A protocol's per-flow state: fed in order, both directions. */
@@ -39,14 +43,27 @@ export interface AppSession {
   close(): void;
 }
 
-/** One request/response (or query/answer) exchange, as rules and logs see it. */
-export interface AppTransaction {
-  /** Per flow, from 0, in the order the transactions started. */
-  readonly id: number;
-  /** A buffer rules may inspect (e.g. "http.uri"), or null when this transaction has none (yet). */
-  buffer(name: string): Uint8Array | null;
-  /** A buffer that comes as several values (e.g. "dns.query" for each question), or null. */
-  buffers?(name: string): readonly Uint8Array[] | null;
+/**
+ * One request/response (or query/answer) exchange, as rules and logs see it: its id, its
+ * buffers by name and side (`buffer("http.uri", 0)`), and what an alert on it shows.
+ */
+export type AppTransaction = InspectableTx;
+
+/**
+ * A connection a protocol expects to follow from what it read (an FTP data channel from PORT or
+ * PASV, a TFTP transfer's reply port): when a flow to `serverAddr`:`serverPort` (from
+ * `clientAddr`, when given) opens within `seconds`, it is handed to the protocol `proto` with
+ * `context`, without probing.
+ */
+export interface Expectation {
+  proto: string;
+  /** The address the connection goes to, as four words (IPv4 as ::ffff:a.b.c.d, as Flow.addr keeps it). */
+  serverAddr: Uint32Array;
+  serverPort: number;
+  /** The address it comes from, or null for any. */
+  clientAddr: Uint32Array | null;
+  seconds: number;
+  context: unknown;
 }
 
 /** A file carried by a flow (HTTP body, FTP data, TFTP): for fileinfo records. */
@@ -59,8 +76,10 @@ export interface FileInfo {
   magic: string;
   /** The transfer ended normally (CLOSED) or was cut short (TRUNCATED). */
   state: 'CLOSED' | 'TRUNCATED';
-  /** Whether the file's bytes were kept (only when configured, up to a size cap). */
+  /** Whether the file's bytes were kept (only when configured, and the file fits the cap). */
   stored: boolean;
+  /** The bytes, when stored: written out by the sensor (never run), not logged. */
+  content?: Uint8Array;
   direction: 'to_server' | 'to_client';
   tx_id: number;
 }
@@ -77,4 +96,8 @@ export interface AppOutput {
   file(info: FileInfo): void;
   /** Whether files' bytes are to be kept, and how many at most. */
   readonly fileStore: { enabled: boolean; maxBytes: number };
+  /** The time of the packet being processed (or of the flow's last one at its end), in seconds since the epoch. */
+  now(): number;
+  /** A connection that will follow (see Expectation). */
+  expect(e: Expectation): void;
 }

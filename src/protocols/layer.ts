@@ -1,6 +1,6 @@
 import { IpProto } from '../decode/packet.js';
 import type { Flow } from '../flow/flow.js';
-import type { AppOutput, AppSession, AppTransaction, FileInfo, ProtocolSpec } from './app.js';
+import type { AppOutput, AppSession, AppTransaction, Expectation, FileInfo, ProtocolSpec } from './app.js';
 
 /** Where the application layer's results go: the pipeline turns them into records and rule inspections. */
 export interface AppLayerSink {
@@ -8,6 +8,8 @@ export interface AppLayerSink {
   inspect(flow: Flow, dir: number, tx: AppTransaction): void;
   anomaly(flow: Flow, dir: number, event: string): void;
   file(flow: Flow, info: FileInfo): void;
+  /** The time of the packet being processed, or the flow's last one at its end (seconds). */
+  now(flow: Flow): number;
 }
 
 export interface AppLayerCounters {
@@ -17,7 +19,15 @@ export interface AppLayerCounters {
   failed: number;
   /** Bytes handed to protocol sessions. */
   bytes: number;
+  /** Flows that opened as a connection a protocol expected (FTP data, TFTP transfers). */
+  expected: number;
+  /** Sessions stopped because their parser threw (a bug, reported as an applayer anomaly "parser_error"). */
+  parserErrors: number;
 }
+
+/** Expectations kept at most (the oldest go first), and how a flow's endpoints are keyed. */
+const MAX_EXPECTATIONS = 4096;
+const endpointKey = (addr: Uint32Array, at: number, port: number): string => `${addr[at]},${addr[at + 1]},${addr[at + 2]},${addr[at + 3]}:${port}`;
 
 /**
  * How much of each side's first bytes probing looks at before giving up: every protocol Outpost
@@ -56,24 +66,32 @@ class FlowApp {
  * PENDING_BYTES are waiting.
  */
 export class AppLayer {
-  readonly counters: AppLayerCounters = { detected: new Map(), failed: 0, bytes: 0 };
+  readonly counters: AppLayerCounters = { detected: new Map(), failed: 0, bytes: 0, expected: 0, parserErrors: 0 };
+  /** Expected connections by their server endpoint, oldest first. */
+  private readonly expectations = new Map<string, Expectation & { until: number }>();
+  private readonly byName: ReadonlyMap<string, ProtocolSpec>;
 
   constructor(
     private readonly specs: readonly ProtocolSpec[],
     private readonly sink: AppLayerSink,
     private readonly fileStore: { enabled: boolean; maxBytes: number } = { enabled: false, maxBytes: 0 },
-  ) {}
+  ) {
+    this.byName = new Map(specs.map((s) => [s.name, s]));
+  }
 
   /** TCP stream data in order (a view; copied only while the protocol is unknown). */
   streamData(flow: Flow, dir: number, buf: Uint8Array, off: number, len: number): void {
     if (len === 0) return;
     const app = this.state(flow);
     if (app.session !== null) {
-      this.counters.bytes += len;
-      app.session.data(dir, buf, off, len);
+      this.deliver(flow, app, dir, buf, off, len);
       return;
     }
     if (app.failed) return;
+    if (this.fromExpectation(flow, app)) {
+      this.deliver(flow, app, dir, buf, off, len);
+      return;
+    }
     const bytes = buf.slice(off, off + len);
     app.pending.push({ dir, bytes });
     app.pendingBytes += len;
@@ -99,25 +117,68 @@ export class AppLayer {
   datagram(flow: Flow, dir: number, buf: Uint8Array, off: number, len: number): void {
     if (len === 0) return;
     const app = this.state(flow);
-    if (app.session !== null) {
-      this.counters.bytes += len;
-      app.session.data(dir, buf, off, len);
+    if (app.session !== null || this.fromExpectation(flow, app)) {
+      this.deliver(flow, app, dir, buf, off, len);
       return;
     }
     if (app.failed || (app.exhausted & (1 << dir)) !== 0) return;
     const spec = this.probe(flow, app, dir, buf.subarray(off, off + len), 'udp', true);
     if (spec !== null) {
       this.start(flow, app, spec);
-      this.counters.bytes += len;
-      app.session!.data(dir, buf, off, len);
+      this.deliver(flow, app, dir, buf, off, len);
     } else if (app.exhausted === 3) this.fail(flow, app);
   }
 
   flowEnd(flow: Flow): void {
     const app = flow.app as FlowApp | null;
-    app?.session?.close();
+    if (app?.session == null) return;
+    try {
+      app.session.close();
+    } catch {
+      this.parserError(flow, app, 0);
+    }
   }
 
+  /** Hands data to the flow's session; a session that throws is stopped, never the sensor. */
+  private deliver(flow: Flow, app: FlowApp, dir: number, buf: Uint8Array, off: number, len: number): void {
+    if (app.session === null) return;
+    this.counters.bytes += len;
+    try {
+      app.session.data(dir, buf, off, len);
+    } catch {
+      this.parserError(flow, app, dir);
+    }
+  }
+
+  private parserError(flow: Flow, app: FlowApp, dir: number): void {
+    app.session = null;
+    app.failed = true;
+    this.counters.parserErrors++;
+    this.sink.anomaly(flow, dir, 'parser_error');
+  }
+
+  /** Registers a connection a protocol expects (see Expectation); the oldest is dropped past MAX_EXPECTATIONS. */
+  private expect(flow: Flow, e: Expectation): void {
+    const key = endpointKey(e.serverAddr, 0, e.serverPort);
+    this.expectations.delete(key);
+    if (this.expectations.size >= MAX_EXPECTATIONS) this.expectations.delete(this.expectations.keys().next().value!);
+    this.expectations.set(key, { ...e, until: this.sink.now(flow) + e.seconds });
+  }
+
+  /** Whether the flow is a connection some protocol expected: then its session is opened, without probing. */
+  private fromExpectation(flow: Flow, app: FlowApp): boolean {
+    if (this.expectations.size === 0 || app.spec !== null) return false;
+    const key = endpointKey(flow.addr, 4, flow.serverPort);
+    const e = this.expectations.get(key);
+    if (e === undefined) return false;
+    this.expectations.delete(key);
+    const spec = this.byName.get(e.proto);
+    if (spec === undefined || this.sink.now(flow) > e.until) return false;
+    if (e.clientAddr !== null && endpointKey(e.clientAddr, 0, 0) !== endpointKey(flow.addr, 0, 0)) return false;
+    this.counters.expected++;
+    this.start(flow, app, spec, e.context);
+    return true;
+  }
   private state(flow: Flow): FlowApp {
     let app = flow.app as FlowApp | null;
     if (app === null) {
@@ -142,7 +203,7 @@ export class AppLayer {
         if (excluded.has(spec.name)) continue;
         let r: 'yes' | 'no' | 'more';
         try {
-          r = spec.probe(dir, data);
+          r = spec.probe(dir, data, port);
         } catch {
           r = 'no'; // a probe must not throw; if one does, it is not this protocol
         }
@@ -165,7 +226,7 @@ export class AppLayer {
     this.counters.failed++;
   }
 
-  private start(flow: Flow, app: FlowApp, spec: ProtocolSpec): void {
+  private start(flow: Flow, app: FlowApp, spec: ProtocolSpec, context?: unknown): void {
     app.spec = spec;
     flow.appProto = spec.name;
     this.counters.detected.set(spec.name, (this.counters.detected.get(spec.name) ?? 0) + 1);
@@ -176,15 +237,19 @@ export class AppLayer {
       anomaly: (event, dir) => sink.anomaly(flow, dir, event),
       file: (info) => sink.file(flow, info),
       fileStore: this.fileStore,
+      now: () => sink.now(flow),
+      expect: (e) => this.expect(flow, e),
     };
-    app.session = spec.open(flow, out);
+    try {
+      app.session = spec.open(flow, out, context);
+    } catch {
+      this.parserError(flow, app, 0);
+      return;
+    }
     const pending = app.pending.splice(0);
     app.pendingBytes = 0;
     app.seen[0] = app.seen[1] = new Uint8Array(0);
-    for (const p of pending) {
-      this.counters.bytes += p.bytes.length;
-      app.session.data(p.dir, p.bytes, 0, p.bytes.length);
-    }
+    for (const p of pending) this.deliver(flow, app, p.dir, p.bytes, 0, p.bytes.length);
   }
 }
 

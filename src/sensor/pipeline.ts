@@ -110,6 +110,7 @@ export class Pipeline {
               },
               anomaly: (flow, dir, event) => this.appAnomaly(flow, dir, event),
               file: (flow, info) => this.fileRecord(flow, info),
+              now: (flow) => (this.inFrame && !this.ending ? this.packet.tsSec + this.packet.tsNsec / 1e9 : flow.lastSec + flow.lastNsec / 1e9),
             },
             options.app.fileStore,
           );
