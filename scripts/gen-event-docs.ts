@@ -1,14 +1,22 @@
 /**
- * Generates docs/events.md from src/events/types.ts: every exported interface becomes a
+ * Generates docs/events.md from src/events/types.ts and the protocols' record files beside it
+ * (src/events/<protocol>.ts): every exported interface becomes a
  * table of its fields with their types and doc comments. `--check` fails (exit 1) when the
  * file on disk is stale or a field has no doc comment, so the docs cannot drift from the types.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 
 const root = new URL('../..', import.meta.url).pathname;
-const sources = ['src/events/types.ts'];
+/** types.ts (the records and their common fields), then each application protocol's record file. */
+const sources = [
+  'src/events/types.ts',
+  ...readdirSync(join(root, 'src', 'events'))
+    .filter((f) => f.endsWith('.ts') && !['types.ts', 'time.ts', 'writer.ts', 'index.ts'].includes(f))
+    .sort()
+    .map((f) => `src/events/${f}`),
+];
 const target = join(root, 'docs', 'events.md');
 
 function docOf(node: ts.Node, sf: ts.SourceFile): string {

@@ -1,9 +1,10 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CaptureOpenError, openByteSource, readCapture, type CaptureSummary } from '../capture/index.js';
 import { EveWriter } from '../events/writer.js';
 import type { EveEvent } from '../events/types.js';
+import { createProtocols, type FileInfo } from '../protocols/index.js';
 import { Pipeline } from '../sensor/pipeline.js';
 import { Exit, UsageError } from './exit.js';
 import { loadRuleSet } from './ruleload.js';
@@ -93,6 +94,11 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       fastLog: (line) => fast.writeLine(line),
       ...(thresholds !== null ? { thresholds } : {}),
     },
+    app: {
+      protocols: createProtocols(config.appProtocols),
+      fileStore: { enabled: config.fileStore.enabled, maxBytes: config.fileStore.maxSize },
+      storeFile: (info) => storeFile(config.fileStore.dir, info),
+    },
   });
 
   const started = process.hrtime.bigint();
@@ -133,4 +139,14 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   }
   return code;
+}
+
+/**
+ * Writes a kept file to the store as Suricata's file-store does: named by its SHA-256 under a
+ * directory of its first two hex digits, readable by the owner only and never executable.
+ */
+function storeFile(dir: string, info: FileInfo): void {
+  const sub = join(dir, info.sha256.slice(0, 2));
+  mkdirSync(sub, { recursive: true, mode: 0o700 });
+  writeFileSync(join(sub, info.sha256), info.content!, { mode: 0o600 });
 }

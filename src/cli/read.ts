@@ -179,6 +179,11 @@ export function summaryText(pipeline: Pipeline, summaries: CaptureSummary[], sec
   lines.push(`  flows: ${fc.created}${byProto ? ` (${byProto})` : ''}`);
   const ended = END_REASON_NAMES.map((r, i) => [r, fc.ended[i] ?? 0] as const).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ');
   if (ended) lines.push(`  flow ends: ${ended}`);
+  const app = pipeline.app?.counters;
+  if (app !== undefined) {
+    const detected = [...app.detected.entries()].sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${n}`);
+    lines.push(`  application protocols: ${detected.length > 0 ? detected.join(', ') : 'none recognised'}${app.failed > 0 ? `; ${app.failed} flows unrecognised` : ''}`);
+  }
   const anomalies = [...pipeline.anomalies.entries()].sort((a, b) => b[1] - a[1]);
   const total = anomalies.reduce((s, [, n]) => s + n, 0);
   lines.push(`  anomalies: ${total}${total > 0 ? ` (${anomalies.map(([n, k]) => `${n} ${k}`).join(', ')})` : ''}`);

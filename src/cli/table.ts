@@ -3,9 +3,26 @@ import { formatBytes } from './progress.js';
 
 /** One line per record for people: flows as they end, anomalies flagged with "!". */
 export function formatRecord(ev: EveEvent): string {
-  if (ev.event_type === 'flow') return formatFlow(ev);
-  if (ev.event_type === 'alert') return formatAlert(ev);
-  return formatAnomaly(ev);
+  switch (ev.event_type) {
+    case 'flow': return formatFlow(ev);
+    case 'alert': return formatAlert(ev);
+    case 'anomaly': return formatAnomaly(ev);
+    case 'fileinfo': return formatApp(ev, `file ${ev.fileinfo.filename ?? '-'} ${formatBytes(ev.fileinfo.size)} ${ev.fileinfo.state} ${ev.fileinfo.magic} sha256:${ev.fileinfo.sha256.slice(0, 16)}...`);
+    case 'irc': return formatApp(ev, `irc ${[ev.irc.command, ev.irc.value, ev.irc.addl, ev.irc.dcc_file_name].filter((x) => x !== undefined && x !== '').join(' ')}`);
+    default: return formatApp(ev, summarize(ev));
+  }
+}
+
+/** A protocol record: its time, endpoints and a summary. */
+function formatApp(ev: EveEvent, summary: string): string {
+  return `${shortTime(ev.timestamp).padEnd(26)} ${(ev.app_proto ?? ev.proto ?? '').padEnd(9)} ${endpoint(ev.src_ip, ev.src_port)} -> ${endpoint(ev.dest_ip, ev.dest_port)}  ${summary}`;
+}
+
+/** A record without a formatter of its own: its type and its object's values, cut short. */
+function summarize(ev: EveEvent): string {
+  const body = (ev as unknown as Record<string, unknown>)[ev.event_type];
+  const text = body === undefined ? '' : JSON.stringify(body);
+  return `${ev.event_type} ${text.length > 120 ? `${text.slice(0, 117)}...` : text}`;
 }
 
 function formatAlert(ev: AlertEvent): string {

@@ -28,6 +28,9 @@ const yesNo = z.union([z.boolean(), z.enum(['yes', 'no'])]).transform((v) => v =
 const seconds = z.number().int().nonnegative();
 const timeouts = z.strictObject({ new: seconds.optional(), established: seconds.optional(), closed: seconds.optional() });
 
+/** The application protocols Outpost analyzes, by the names app-layer.protocols takes. */
+export const APP_PROTOCOLS = ['http', 'dns', 'tls', 'irc', 'ftp', 'tftp'] as const;
+
 const STREAM_POLICIES = ['bsd', 'bsd-right', 'linux', 'old-linux', 'solaris', 'old-solaris', 'windows', 'windows2k3', 'vista', 'macos', 'hpux10', 'hpux11', 'irix', 'first', 'last'] as const;
 
 export const ConfigSchema = z.strictObject({
@@ -65,6 +68,18 @@ export const ConfigSchema = z.strictObject({
   'flow-timeouts': z
     .strictObject({ tcp: timeouts.optional(), udp: timeouts.optional(), icmp: timeouts.optional(), default: timeouts.optional() })
     .optional(),
+  'app-layer': z
+    .strictObject({
+      protocols: z.partialRecord(z.enum(APP_PROTOCOLS), z.strictObject({ enabled: yesNo })).optional(),
+    })
+    .optional(),
+  'file-store': z
+    .strictObject({
+      enabled: yesNo.optional(),
+      dir: z.string().optional(),
+      'max-size': size.optional(),
+    })
+    .optional(),
   defrag: z
     .strictObject({
       'overlap-policy': z.enum(['bsd', 'bsd-right', 'linux', 'windows', 'solaris', 'first', 'last']).optional(),
@@ -97,6 +112,10 @@ export interface Config {
   /** Per-protocol timeouts given in the file ("default" applies to other protocols). */
   flowTimeouts: Partial<Record<'tcp' | 'udp' | 'icmp' | 'other', Partial<Record<'new' | 'established' | 'closed', number>>>>;
   defrag: { overlapPolicy: string; timeout: number; memcap: number; trackers: number };
+  /** The application protocols analyzed (all by default). */
+  appProtocols: ReadonlySet<string>;
+  /** Keeping transferred files: off by default; each file up to maxSize bytes, written to dir named by its SHA-256. */
+  fileStore: { enabled: boolean; dir: string; maxSize: number };
 }
 
 export function defaultConfig(base = process.cwd()): Config {
@@ -194,6 +213,13 @@ function resolveConfig(c: ConfigFile, base: string): Config {
       reassemblyMemcap: c.stream?.['reassembly-memcap'] ?? 256 * 1024 * 1024,
     },
     flowTimeouts: timeoutsOf(c['flow-timeouts']),
+    appProtocols: new Set(APP_PROTOCOLS.filter((p) => c['app-layer']?.protocols?.[p]?.enabled ?? true)),
+    fileStore: {
+      enabled: c['file-store']?.enabled ?? false,
+      dir: at(c['file-store']?.dir) ?? resolve(base, 'filestore'),
+      // 16 MiB holds any bot binary of the period many times over, and bounds what one transfer can make the sensor hold.
+      maxSize: c['file-store']?.['max-size'] ?? 16 * 1024 * 1024,
+    },
     defrag: {
       overlapPolicy: c.defrag?.['overlap-policy'] ?? 'bsd',
       timeout: c.defrag?.timeout ?? 60,

@@ -5,6 +5,8 @@
  * read Suricata's eve.json (EveBox, Elastic, Splunk) read Outpost's.
  */
 
+import type { IrcRecord } from './irc.js';
+
 /** Fields every EVE record may carry. */
 export interface EveCommon {
   /** When it happened, in packet time: ISO 8601 with microseconds and a UTC offset, e.g. `2004-04-21T10:00:00.123456+0000`. */
@@ -242,4 +244,42 @@ export interface EtherRecord {
 }
 
 /** Any record Outpost writes. */
-export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent;
+/** An IRC row (Zeek's irc.log): Outpost's `irc` record. */
+export interface IrcEvent extends EveCommon {
+  /** Always `irc`. */
+  event_type: 'irc';
+  /** The row. */
+  irc: IrcRecord;
+}
+
+/** A file a protocol carried (an HTTP body, an FTP or TFTP transfer, a DCC SEND): Suricata's `fileinfo` record. */
+export interface FileinfoEvent extends EveCommon {
+  /** Always `fileinfo`. */
+  event_type: 'fileinfo';
+  /** The transaction that carried the file. */
+  tx_id: number;
+  /** The file. */
+  fileinfo: FileinfoRecord;
+}
+
+/** The `fileinfo` object. */
+export interface FileinfoRecord {
+  /** The name the protocol gave it (the URI's path, the FTP or TFTP file name, the DCC offer's), when it gave one. */
+  filename?: string;
+  /** Its type, from its first bytes, in libmagic's words ("PE32 executable (GUI) Intel 80386, for MS Windows", "ELF 32-bit LSB executable", "ASCII text", "data"). */
+  magic: string;
+  /** Bytes of it are missing. */
+  gaps: boolean;
+  /** `CLOSED` when the transfer ended normally, `TRUNCATED` when it was cut short or had gaps. */
+  state: 'CLOSED' | 'TRUNCATED';
+  /** SHA-256 of the bytes seen, hex. */
+  sha256: string;
+  /** Whether its bytes were stored (only when file storing is configured, and it fits the cap). */
+  stored: boolean;
+  /** Bytes seen. */
+  size: number;
+  /** The transaction that carried it. */
+  tx_id: number;
+}
+
+export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent | IrcEvent | FileinfoEvent;

@@ -37,6 +37,8 @@ export interface StreamSink<F> {
   data(flow: F, dir: number, buf: Uint8Array, off: number, len: number): void;
   /** `len` bytes are missing and will never come: the next data follows a hole. */
   gap(flow: F, dir: number, len: number): void;
+  /** The side sent FIN and everything before it was delivered: no more data will come this way. */
+  end?(flow: F, dir: number): void;
 }
 
 /** What happened to one inserted segment, for the flow layer's counters and events. */
@@ -67,6 +69,8 @@ export class Stream {
   finAt = -1;
   /** The peer has acknowledged this side's FIN. */
   finAcked = false;
+  /** The sink was told this side ended (its data delivered up to the FIN). */
+  ended = false;
   /** Highest acknowledgment the peer sent for this direction, as a stream offset; -1 until one is seen. */
   ackedUpTo = -1;
   /** Out-of-order data held, made on first need: most streams never hold any. */

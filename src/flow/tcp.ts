@@ -93,6 +93,11 @@ export class TcpSession {
     }
     if (finFlag) this.fin(dir, own.offsetOf(dataSeq) + len, ackFlag);
     if (rstFlag) this.state = TcpState.CLOSED;
+    // A FIN is the end of its side once the bytes before it are delivered (they may come after it, out of order).
+    if (own.finAt !== -1 && !own.ended && own.base >= own.finAt) {
+      own.ended = true;
+      sink.end?.(flow, dir);
+    }
     return result;
   }
 

@@ -39,6 +39,8 @@ export interface AppSession {
   data(dir: number, buf: Uint8Array, off: number, len: number): void;
   /** `len` bytes are missing in this direction (TCP). */
   gap(dir: number, len: number): void;
+  /** TCP: the side sent FIN and all its data was delivered (a line or message cut short may be finished now). */
+  end?(dir: number): void;
   /** The flow ends: finish what is pending (log incomplete transactions). */
   close(): void;
 }
@@ -87,7 +89,7 @@ export interface FileInfo {
 /** What a protocol session reports back, through the framework, to logs and to rules. */
 export interface AppOutput {
   /** Writes the protocol's EVE record (e.g. event_type "http" with an "http" object); common fields are added. */
-  record(eventType: string, body: Record<string, unknown>, dir: number, txId?: number): void;
+  record(eventType: string, body: object, dir: number, txId?: number): void;
   /** A transaction reached a point where its buffers for `dir` are complete: rules inspect it now. */
   inspect(tx: AppTransaction, dir: number): void;
   /** Something malformed or evasive in the protocol: an applayer anomaly (and a counter). */

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { AppOutput, FileInfo } from './app.js';
+import { copyBytes } from '../wire/bytes.js';
 
 /**
  * File tracking shared by the protocols that carry files (HTTP bodies, FTP data, TFTP): the
@@ -47,7 +48,7 @@ export class FileTracker {
     }
     if (this.kept !== null && this.keptLen < this.out.fileStore.maxBytes) {
       const n = Math.min(this.out.fileStore.maxBytes - this.keptLen, len);
-      this.kept.push(view.slice(0, n));
+      this.kept.push(copyBytes(view, 0, n));
       this.keptLen += n;
     }
   }
@@ -160,4 +161,30 @@ export function sniff(b: Uint8Array): string {
   if (head.startsWith('<?xml')) return 'XML document text';
   if (isText(b)) return 'ASCII text';
   return 'data';
+}
+
+/** The MIME type of what sniff() found (as Zeek's file analysis names it), or null when sniffing says nothing useful. */
+export function mimeType(b: Uint8Array): string | null {
+  const m = sniff(b);
+  if (m.startsWith('PE32') || m === 'MS-DOS executable') return 'application/x-dosexec';
+  if (m.startsWith('ELF')) return 'application/x-executable';
+  if (m === 'Mach-O executable') return 'application/x-mach-o-executable';
+  if (m === 'compiled Java class data') return 'application/x-java-applet';
+  if (m === 'Zip archive data') return 'application/zip';
+  if (m.startsWith('PDF')) return 'application/pdf';
+  if (m === 'gzip compressed data') return 'application/x-gzip';
+  if (m === 'bzip2 compressed data') return 'application/x-bzip2';
+  if (m === 'RAR archive data') return 'application/x-rar';
+  if (m === '7-zip archive data') return 'application/x-7z-compressed';
+  if (m === 'Microsoft Cabinet archive data') return 'application/vnd.ms-cab-compressed';
+  if (m === 'Composite Document File V2 Document') return 'application/msword';
+  if (m.startsWith('GIF')) return 'image/gif';
+  if (m === 'PNG image data') return 'image/png';
+  if (m === 'JPEG image data') return 'image/jpeg';
+  if (m === 'Macromedia Flash data') return 'application/x-shockwave-flash';
+  if (m.includes('script')) return m.startsWith('PHP') ? 'text/x-php' : 'text/x-shellscript';
+  if (m.startsWith('HTML')) return 'text/html';
+  if (m.startsWith('XML')) return 'application/xml';
+  if (m === 'ASCII text') return 'text/plain';
+  return null;
 }

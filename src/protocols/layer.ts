@@ -1,10 +1,11 @@
 import { IpProto } from '../decode/packet.js';
 import type { Flow } from '../flow/flow.js';
 import type { AppOutput, AppSession, AppTransaction, Expectation, FileInfo, ProtocolSpec } from './app.js';
+import { copyBytes } from '../wire/bytes.js';
 
 /** Where the application layer's results go: the pipeline turns them into records and rule inspections. */
 export interface AppLayerSink {
-  record(flow: Flow, dir: number, eventType: string, body: Record<string, unknown>, txId: number | undefined): void;
+  record(flow: Flow, dir: number, eventType: string, body: object, txId: number | undefined): void;
   inspect(flow: Flow, dir: number, tx: AppTransaction): void;
   anomaly(flow: Flow, dir: number, event: string): void;
   file(flow: Flow, info: FileInfo): void;
@@ -92,7 +93,7 @@ export class AppLayer {
       this.deliver(flow, app, dir, buf, off, len);
       return;
     }
-    const bytes = buf.slice(off, off + len);
+    const bytes = copyBytes(buf, off, len);
     app.pending.push({ dir, bytes });
     app.pendingBytes += len;
     const prior = app.seen[dir]!;
@@ -111,6 +112,17 @@ export class AppLayer {
     const app = flow.app as FlowApp | null;
     if (app?.session != null) app.session.gap(dir, len);
     else if (app === null || (app.spec === null && !app.failed)) this.fail(flow, app ?? this.state(flow)); // a hole before the protocol is known
+  }
+
+  /** TCP: a side finished (FIN, with its data delivered). */
+  streamEnd(flow: Flow, dir: number): void {
+    const app = flow.app as FlowApp | null;
+    if (app?.session?.end === undefined) return;
+    try {
+      app.session.end(dir);
+    } catch {
+      this.parserError(flow, app, dir);
+    }
   }
 
   /** A UDP datagram's payload: probed on its own (a datagram is a message), and never held. */

@@ -31,6 +31,8 @@ export interface PipelineOptions {
   app?: {
     protocols: readonly ProtocolSpec[];
     fileStore?: { enabled: boolean; maxBytes: number };
+    /** Where a stored file's bytes go (with file storing on): the CLI writes them to the file-store directory. */
+    storeFile?: (info: FileInfo) => void;
   };
   /** Signature detection: the rules, and where fast.log lines go. */
   detect?: {
@@ -62,6 +64,7 @@ export class Pipeline {
   /** The application layer, when protocols were given. */
   readonly app: AppLayer | null;
   private readonly packet = new Packet();
+  private readonly storeFile: ((info: FileInfo) => void) | undefined;
   /** Inside frame(): the packet is valid. */
   private inFrame = false;
   /** Inside a flow's end: what completes now has no packet. */
@@ -97,6 +100,7 @@ export class Pipeline {
             { ...d.engine, ...(gate !== undefined ? { gate } : {}) },
           );
     const engine = this.detect;
+    this.storeFile = options.app?.storeFile;
     this.app =
       options.app === undefined || options.app.protocols.length === 0
         ? null
@@ -125,6 +129,7 @@ export class Pipeline {
         app?.streamGap(flow, dir, len);
         engine?.streamGap(flow, dir, len);
       },
+      end: (flow, dir) => app?.streamEnd(flow, dir),
     };
     this.flows = new FlowTable(
       {
@@ -172,7 +177,7 @@ export class Pipeline {
   }
 
   /** A protocol's EVE record (http, dns, tls, ...): the flow's endpoints oriented by `dir`, then the protocol's object. */
-  private appRecord(flow: Flow, dir: number, eventType: string, body: Record<string, unknown>, txId: number | undefined): void {
+  private appRecord(flow: Flow, dir: number, eventType: string, body: object, txId: number | undefined): void {
     const live = this.inFrame && !this.ending;
     const ev = flowHeader(flow, eventType, live ? this.packet.tsSec : flow.lastSec, live ? this.packet.tsNsec : flow.lastNsec) as EveCommon & Record<string, unknown>;
     if (dir !== TO_SERVER) swapEndpoints(ev);
@@ -195,8 +200,9 @@ export class Pipeline {
     this.out(ev);
   }
 
-  /** A transferred file: Suricata's fileinfo record. */
+  /** A transferred file: Suricata's fileinfo record (and its bytes to the store, when kept). */
   private fileRecord(flow: Flow, info: FileInfo): void {
+    if (info.content !== undefined) this.storeFile?.(info);
     const live = this.inFrame && !this.ending;
     const ev = flowHeader(flow, 'fileinfo', live ? this.packet.tsSec : flow.lastSec, live ? this.packet.tsNsec : flow.lastNsec) as EveCommon & Record<string, unknown>;
     // Suricata writes a file's record from its sender: the server for downloads.

@@ -42,3 +42,13 @@ export function putU32le(b: Uint8Array, o: number, v: number): void {
   b[o + 2] = (v >>> 16) & 0xff;
   b[o + 3] = (v >>> 24) & 0xff;
 }
+
+/**
+ * A copy of buf[off, off+len). Not `buf.slice`: on a Node Buffer (the capture window) slice is
+ * a view, and bytes kept through it change when the window is reused.
+ */
+export function copyBytes(buf: Uint8Array, off = 0, len = buf.length - off): Uint8Array {
+  const out = new Uint8Array(len);
+  out.set(buf.subarray(off, off + len));
+  return out;
+}

@@ -1,3 +1,4 @@
+import type { IrcRecord } from '../../events/irc.js';
 /**
  * The irc record, as Zeek's irc.log writes it (scripts/base/protocols/irc/main.zeek, dcc-send.zeek
  * and files.zeek). Zeek logs little of IRC, and so do we: a row for each NICK, USER and JOIN
@@ -272,6 +273,16 @@ export function escapeBytes(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     out += c < 0x20 || c >= 0x7f ? `\\x${c.toString(16).padStart(2, '0')}` : s[i];
+  }
+  return out;
+}
+
+/** An irc.log row as the body of an EVE `irc` record: its columns from nick on, unset ones left out. */
+export function ircRecord(row: IrcLogRecord): IrcRecord {
+  const out: IrcRecord = {};
+  for (const c of ZEEK_IRC_COLUMNS) {
+    const v = row[c];
+    if (v !== null) (out as Record<string, string | number>)[c] = v;
   }
   return out;
 }

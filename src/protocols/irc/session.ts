@@ -4,8 +4,12 @@
  * server-to-server link). Fed in stream order with each chunk's packet time. This is the part
  * of the per-flow state machine that does not depend on the application-layer wiring.
  */
-import { IrcLogState, type DccExpectations, type IrcLogRecord } from './log.js';
+import { parseIpv4 } from '../../wire/address.js';
+import type { AppOutput, AppSession } from '../app.js';
+import { FileTracker, mimeType } from '../files.js';
+import { DCC_EXPECT_SECONDS, ircRecord, IrcLogState, type DccExpectations, type DccTransfer, type IrcLogRecord } from './log.js';
 import { ContentLineSplitter, decodeLine, latin1, splitWords, type ContentLineWeird, type DecodedLine, type IrcEvent, type IrcWeird, type LineSink } from './parse.js';
+import { copyBytes } from '../../wire/bytes.js';
 
 /** Zeek's analyzer gives up on a connection after more than 20 invalid commands (irc_too_many_invalid). */
 export const MAX_INVALID_COMMANDS = 20;
@@ -151,5 +155,117 @@ export class IrcConversation {
 
   private zipReady(): boolean {
     return this.status[0] === REGISTERED && this.status[1] === REGISTERED && this.acceptZip[0] === true && this.acceptZip[1] === true;
+  }
+}
+
+/**
+ * The application layer's IRC session: feeds an IrcConversation with each chunk's packet time,
+ * writes irc.log's rows as EVE `irc` records, Zeek's weirds as applayer anomalies, and
+ * announces each DCC SEND offer so the transfer's connection is followed as `irc-dcc`.
+ */
+export class IrcSession implements AppSession {
+  private readonly conversation: IrcConversation;
+
+  constructor(
+    private readonly out: AppOutput,
+    expectations: DccExpectations,
+  ) {
+    this.conversation = new IrcConversation(
+      {
+        log: (row) => out.record('irc', ircRecord(row), row.dir),
+        weird: (dir, name) => out.anomaly(name, dir),
+        event: (_dir, ev) => {
+          if (ev.type !== 'dcc_message' || ev.dcc_type !== 'SEND') return;
+          const v4 = parseIpv4(ev.address);
+          if (v4 === null) return;
+          const context: DccContext = { address: ev.address, port: ev.dest_port, filename: ev.argument };
+          out.expect({ proto: 'irc-dcc-data', serverAddr: Uint32Array.of(0, 0, 0xffff, v4), serverPort: ev.dest_port, clientAddr: null, seconds: DCC_EXPECT_SECONDS, context });
+        },
+      },
+      expectations,
+    );
+  }
+
+  data(dir: number, buf: Uint8Array, off: number, len: number): void {
+    this.conversation.data(dir, buf, off, len, this.out.now());
+  }
+
+  gap(dir: number): void {
+    this.conversation.gap(dir);
+  }
+
+  end(dir: number): void {
+    this.conversation.end(dir, this.out.now());
+  }
+
+  close(): void {
+    const ts = this.out.now();
+    this.conversation.end(0, ts);
+    this.conversation.end(1, ts);
+  }
+}
+
+/** What a DCC SEND offer announced: where the transfer connects, and the file's name. */
+export interface DccContext {
+  address: string;
+  port: number;
+  filename: string;
+}
+
+/**
+ * Zeek reads this many first bytes of a DCC transfer before it names the file's type
+ * (its file analysis bof buffer), and then writes the DCC row.
+ */
+const DCC_SNIFF_BYTES = 4096;
+
+/**
+ * A DCC SEND transfer's connection: the file flows from the offering side (the connection's
+ * server) and is tracked as a file; once its first bytes are seen, the offering connection
+ * writes its DCC row.
+ */
+export class DccSession implements AppSession {
+  private readonly transfer: DccTransfer | null;
+  private readonly file: FileTracker;
+  private readonly head: Uint8Array[] = [];
+  private headLen = 0;
+  private seen = false;
+  private gaps = false;
+
+  constructor(
+    private readonly out: AppOutput,
+    expectations: DccExpectations,
+    context: DccContext,
+  ) {
+    this.transfer = expectations.connection(context.address, context.port, out.now());
+    this.file = new FileTracker(out, context.filename, 'to_client', 0);
+  }
+
+  data(dir: number, buf: Uint8Array, off: number, len: number): void {
+    if (dir === 0) return; // the receiver's acknowledgements
+    this.file.append(buf, off, len);
+    if (!this.seen && this.headLen < DCC_SNIFF_BYTES) {
+      this.head.push(copyBytes(buf, off, Math.min(len, DCC_SNIFF_BYTES - this.headLen)));
+      this.headLen += Math.min(len, DCC_SNIFF_BYTES - this.headLen);
+      if (this.headLen >= DCC_SNIFF_BYTES) this.sniffed();
+    }
+  }
+
+  gap(dir: number): void {
+    if (dir === 1) {
+      this.gaps = true;
+      this.file.gap();
+    }
+  }
+
+  close(): void {
+    if (!this.seen && this.headLen > 0) this.sniffed();
+    this.transfer?.close();
+    this.file.close(!this.gaps);
+  }
+
+  private sniffed(): void {
+    this.seen = true;
+    const head = Buffer.concat(this.head);
+    this.transfer?.fileSeen(this.out.now(), mimeType(head), null);
   }
 }
