@@ -173,15 +173,30 @@ export function checkAppNeeds(filters: Array<Record<string, unknown>>, statsKeys
   for (const key of statsKeys) if (keyNeed(key, needs)) needs.evidence.push(`stats ${key}`);
 }
 
-/** "needs the HTTP analyzer and file tracking (protocol analyzers issue)", or null when nothing is needed. */
-export function appNeedsReason(needs: AppNeeds): string | null {
-  const protos = [...needs.protocols].sort();
+/**
+ * The analyzers a sensor runs, by the display names above (from the EVE app_proto names of its
+ * protocols): tests that need only these run. Protocol detection and file tracking come with them.
+ */
+export function analyzedNames(appProtos: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const p of appProtos) {
+    const name = APP_PROTOCOLS.get(p);
+    if (name !== undefined && name !== '') out.add(name);
+  }
+  return out;
+}
+
+/** "needs the SMTP analyzer (not in Outpost)", or null when everything needed is there. */
+export function appNeedsReason(needs: AppNeeds, analyzed: ReadonlySet<string> = new Set()): string | null {
+  const missing = [...needs.protocols].filter((p) => !analyzed.has(p)).sort();
   const parts: string[] = [];
-  if (protos.length > 0) parts.push(`the ${protos.join(', ')} analyzer${protos.length > 1 ? 's' : ''}`);
-  if (needs.files) parts.push('file tracking (fileinfo)');
-  if (parts.length === 0 && needs.detection) parts.push('application-layer protocol detection');
+  if (missing.length > 0) parts.push(`the ${missing.join(', ')} analyzer${missing.length > 1 ? 's' : ''}`);
+  if (analyzed.size === 0) {
+    if (needs.files) parts.push('file tracking (fileinfo)');
+    if (parts.length === 0 && needs.detection) parts.push('application-layer protocol detection');
+  }
   if (parts.length === 0) return null;
-  return `needs ${parts.join(' and ')} (protocol analyzers issue)`;
+  return `needs ${parts.join(' and ')} (not in Outpost)`;
 }
 
 /**

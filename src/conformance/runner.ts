@@ -5,10 +5,11 @@ import type { Packet } from '../decode/packet.js';
 import type { EveEvent } from '../events/types.js';
 import { parseClassificationConfig, parseThresholdConfig, type ThresholdConfig } from '../rules/config-files.js';
 import { defaultClassifications, RuleSet } from '../rules/ruleset.js';
+import { createProtocols } from '../protocols/index.js';
 import { Pipeline, type PipelineOptions } from '../sensor/pipeline.js';
 import { answerShell, CheckCrash, filterMatches, findValue, nearestMiss, NONE, pyEquals, show } from './checks.js';
 import { scanEncapsulations } from './encapsulation.js';
-import { appNeedsReason, checkAppNeeds, emptyNeeds, engineInternalStat, ruleAppNeeds, verdictCheck } from './needs.js';
+import { analyzedNames, appNeedsReason, checkAppNeeds, emptyNeeds, engineInternalStat, ruleAppNeeds, verdictCheck } from './needs.js';
 import { StatsCollector } from './stats.js';
 import { findPcap, findRuleFiles, loadTestYaml, TestYamlError, type TestCase } from './suite.js';
 import {
@@ -70,6 +71,9 @@ class Outcome extends Error {
 }
 
 const skip = (category: string, reason: string): Outcome => new Outcome('skip', category, reason);
+
+/** The eve-log `types` entry that switches a record type on, where the two names differ (output-json-file.c, output-json-ftp.c). */
+const EVE_TYPE_OPTION: Readonly<Record<string, string>> = { fileinfo: 'files', ftp_data: 'ftp' };
 const fail = (category: string, reason: string): Outcome => new Outcome('fail', category, reason);
 
 /** The test's version bounds, for run.py's check_filter_test_version_compat. */
@@ -245,7 +249,7 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
   const ruleText = ruleFile === null ? '' : readFileSync(ruleFile, 'latin1');
   ruleAppNeeds(ruleText, needs);
   checkAppNeeds(liveFilters, statsKeys, needs);
-  const appReason = appNeedsReason(needs);
+  const appReason = appNeedsReason(needs, analyzedNames(createProtocols().map((p) => p.name)));
 
   const classifications = existsSync(classificationFile) ? parseClassificationConfig(readFileSync(classificationFile, 'utf8'), classificationFile).classes : defaultClassifications();
   let ruleset: RuleSet | null = null;
@@ -304,11 +308,12 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
     if (events === null || eve === null) return;
     if (ev.event_type === 'anomaly') {
       if (!eve.types.has('anomaly') || !eve.anomaly[ev.anomaly.type]) return;
-    } else if (!eve.types.has(ev.event_type)) return;
+    } else if (!eve.types.has(EVE_TYPE_OPTION[ev.event_type] ?? ev.event_type)) return;
     events.push(JSON.parse(JSON.stringify(ev)) as Record<string, unknown>);
   };
   const pipelineOptions: PipelineOptions = {
     flow: { idSalt: 1, ...hostPolicyOption(settings, notes) },
+    app: { protocols: createProtocols() },
     emit: { flow: eve?.types.has('flow') ?? false, anomaly: eve !== null && eve.types.has('anomaly') && (eve.anomaly.decode || eve.anomaly.stream) },
   };
   if (ruleset !== null && errors.length === 0) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { LinkType } from '../../src/capture/linktype.js';
 import { discoverTests, runTest, type TestResult } from '../../src/conformance/index.js';
+import { analyzedNames } from '../../src/conformance/needs.js';
 import { ipv4 } from '../../src/synth/headers.js';
 import { SynthCapture, TcpConnection, UdpFlow } from '../../src/synth/traffic.js';
 import { records, runOutpost } from '../cli/run.js';
@@ -65,19 +66,23 @@ describe('outcomes', () => {
     assert.match(r.reason, /"event_type":"alert".*expected 2, got 1/);
   });
 
-  test('a rule needing an application-layer analyzer skips the test and names the analyzer', async (t) => {
-    const r = await runOne(t, { yaml: checks(filter(1, { event_type: 'alert' })), rules: 'alert http any any -> any any (http.uri; content:"/x"; sid:1;)\n' });
+  test('a rule needing an analyzer Outpost does not have skips the test and names the analyzer', async (t) => {
+    const r = await runOne(t, { yaml: checks(filter(1, { event_type: 'alert' })), rules: 'alert smtp any any -> any any (content:"x"; sid:1;)\n' });
     assert.equal(r.status, 'skip');
     assert.equal(r.category, 'app-layer');
-    assert.match(r.reason, /HTTP analyzer/);
+    assert.match(r.reason, /SMTP analyzer \(not in Outpost\)/);
   });
 
-  test('a check expecting app-layer records skips, but one expecting none does not', async (t) => {
-    const needs = await runOne(t, { yaml: checks(filter(1, { event_type: 'dns' })), rules: HELLO_RULE });
+  test('a check expecting records of a protocol Outpost does not analyze skips, but one expecting none does not', async (t) => {
+    const needs = await runOne(t, { yaml: checks(filter(1, { event_type: 'ssh' })), rules: HELLO_RULE });
     assert.equal(needs.status, 'skip');
-    assert.match(needs.reason, /DNS analyzer/);
-    const none = await runOne(t, { yaml: checks(filter(0, { event_type: 'dns' }), filter(1, { event_type: 'alert' })), rules: HELLO_RULE });
+    assert.match(needs.reason, /SSH analyzer/);
+    const none = await runOne(t, { yaml: checks(filter(0, { event_type: 'ssh' }), filter(1, { event_type: 'alert' })), rules: HELLO_RULE });
     assert.equal(none.status, 'pass', none.reason);
+  });
+
+  test('the analyzers Outpost runs are known by their EVE names', () => {
+    assert.deepEqual([...analyzedNames(['http', 'dns', 'tls', 'ftp', 'ftp-data', 'tftp', 'irc'])].sort(), ['DNS', 'FTP', 'HTTP', 'TFTP', 'TLS']);
   });
 
   test('a keyword Outpost does not implement skips the test with the keyword as the reason', async (t) => {
