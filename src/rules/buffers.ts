@@ -103,6 +103,12 @@ export const APP_PROTOCOL_NAMES: ReadonlyMap<string, string> = new Map([
   ['tftp', 'tftp'],
 ]);
 
+/** Application protocols a rule header may name that Outpost does not analyze. */
+export const UNANALYZED_APP_PROTOCOLS: ReadonlySet<string> = new Set([
+  'http2', 'smtp', 'ssh', 'smb', 'dcerpc', 'dhcp', 'ntp', 'krb5', 'ikev2', 'snmp',
+  'sip', 'rfb', 'mqtt', 'rdp', 'nfs', 'imap', 'pop3', 'modbus', 'dnp3', 'enip', 'quic', 'doh2', 'ldap', 'bittorrent-dht', 'telnet', 'file', 'websocket', 'pgsql',
+]);
+
 /**
  * A transaction as rules see it: its buffers by name, per side. The protocols' transactions
  * (src/protocols/app.ts AppTransaction) are these.

@@ -1,5 +1,5 @@
 import { compileAddressSet } from './addresses.js';
-import { APP_PROTOCOL_NAMES, BUFFERS_BY_NAME } from './buffers.js';
+import { APP_PROTOCOL_NAMES, BUFFERS_BY_NAME, UNANALYZED_APP_PROTOCOLS } from './buffers.js';
 import { RuleBuilder } from './builder.js';
 import type { PayloadStep } from './inspect.js';
 import { NOT_YET } from './keyword.js';
@@ -46,11 +46,6 @@ const PROTOCOLS: Record<string, { ipProto: number[] | null; mode?: 'packet' | 's
 /** The IP protocol each followed application protocol runs over (-1: TCP or UDP). */
 const APP_IP_PROTO: Readonly<Record<string, number>> = { http: 6, tls: 6, irc: 6, ftp: 6, 'ftp-data': 6, tftp: 17, dns: -1 };
 
-/** Application protocols a rule header may name that Outpost does not analyze. */
-const APP_PROTOCOLS = new Set([
-  'http', 'http1', 'http2', 'dns', 'tls', 'ssl', 'smtp', 'ftp', 'ftp-data', 'ssh', 'smb', 'dcerpc', 'dhcp', 'ntp', 'tftp', 'krb5', 'ikev2', 'snmp',
-  'sip', 'rfb', 'mqtt', 'rdp', 'nfs', 'imap', 'pop3', 'modbus', 'dnp3', 'enip', 'quic', 'doh2', 'ldap', 'bittorrent-dht', 'telnet', 'file', 'websocket', 'pgsql',
-]);
 
 /** Header keywords that make a TCP rule packet-only, as in Suricata (they describe one packet, not a stream). */
 const PACKET_KEYWORDS = new Set(['dsize', 'flags', 'fragbits', 'ipopts', 'tos', 'icmp_id', 'ttl', 'window', 'seq', 'ack', 'id', 'fragoffset', 'sameip', 'ip_proto', 'itype', 'icode', 'icmp_seq']);
@@ -63,7 +58,7 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
   const headerApp = APP_PROTOCOL_NAMES.get(syntax.proto) ?? null;
   const protoSpec = headerApp !== null ? { ipProto: APP_IP_PROTO[headerApp] === -1 ? null : [APP_IP_PROTO[headerApp]!] } : PROTOCOLS[syntax.proto];
   if (protoSpec === undefined) {
-    if (APP_PROTOCOLS.has(syntax.proto)) throw new UnsupportedRule(`proto:${syntax.proto}`, 'an application-layer protocol Outpost does not analyze');
+    if (UNANALYZED_APP_PROTOCOLS.has(syntax.proto)) throw new UnsupportedRule(`proto:${syntax.proto}`, 'an application-layer protocol Outpost does not analyze');
     throw new RuleError(`"${syntax.proto}" is not a protocol (tcp, udp, icmp, ip, or an application protocol)`);
   }
   const b = new RuleBuilder(syntax.proto, ctx.classifications);

@@ -1,4 +1,5 @@
-import { APP_PROTOCOL_NAMES, BUFFERS, type BufferSpec } from '../buffers.js';
+import { APP_PROTOCOL_NAMES, BUFFERS, UNANALYZED_APP_PROTOCOLS, type BufferSpec } from '../buffers.js';
+import { UnsupportedKeywordError } from '../regex.js';
 import { continueFrom, type InspectContext, type PayloadStep } from '../inspect.js';
 import type { Keyword } from '../keyword.js';
 import { RuleError } from '../syntax.js';
@@ -92,6 +93,7 @@ export const appLayerProtocol: Keyword = {
     if (m === null) throw new RuleError('app-layer-protocol needs a protocol name');
     const negated = m[1] === '!';
     const wanted = m[2] === 'unknown' ? '' : m[2] === 'failed' ? 'failed' : APP_PROTOCOL_NAMES.get(m[2]!);
+    if (wanted === undefined && UNANALYZED_APP_PROTOCOLS.has(m[2]!)) throw new UnsupportedKeywordError(`app-layer-protocol:${m[2]!}`, `app-layer-protocol: Outpost does not analyze ${m[2]!}`);
     if (wanted === undefined) throw new RuleError(`app-layer-protocol: "${m[2]}" is not a protocol Outpost detects (${[...new Set(APP_PROTOCOL_NAMES.values())].join(', ')}, failed, unknown)`);
     const test = (flow: Flow): boolean => (flow.appProto === wanted) !== negated;
     b.headerChecks.push({ key: `app-layer-protocol:${m[1]}${wanted}`, keyword: 'app-layer-protocol', test: (_p, flow) => flow !== null && test(flow), flowTest: test });
