@@ -371,6 +371,21 @@ export class DetectEngine {
   }
 
   /**
+   * The application layer raised an event on the flow ("dns.malformed_data") while packet `p` was
+   * processed: app-layer-event rules see it on that packet.
+   */
+  appEvent(flow: Flow, name: string, p: Packet | null): void {
+    if (p === null) return;
+    const fd = flowDetect(flow);
+    if (fd.appEventsFrame !== p.number || fd.appEvents === null) {
+      fd.appEvents = [];
+      fd.appEventsFrame = p.number;
+    }
+    // Bounded: a packet raising more distinct events than this is flagged enough.
+    if (fd.appEvents.length < 64) fd.appEvents.push(name.toLowerCase());
+  }
+
+  /**
    * A transaction's side is ready (`dir` 0: its request, 1: its response): the rules on its
    * protocol's buffers for that side run, each at most once per transaction. `p` is the packet
    * whose data completed it, travelling in `pDir`; without one (the flow's end) the rule's header

@@ -78,6 +78,9 @@ export class FlowDetect {
    * bytes, so those rules do not alert on it again.
    */
   readonly alertedOnPacket: [Set<object> | null, Set<object> | null] = [null, null];
+  /** Application-layer events ("http.request_field_too_long", lowercase) raised while the frame numbered `appEventsFrame` was processed. */
+  appEvents: string[] | null = null;
+  appEventsFrame = -1;
 }
 
 export function flowDetect(flow: Flow): FlowDetect {

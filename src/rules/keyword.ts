@@ -30,7 +30,7 @@ export const NOT_YET: Readonly<Record<string, string>> = Object.fromEntries(
       'http.request_header', 'http.response_header', 'http_raw_cookie', 'http_param', 'http_raw_body', 'http_true_ip', 'http_version',
       'http_trailer', 'http_raw_trailer', 'dns.opcode', 'dns.rrtype', 'tls.store', 'tls_cert_notbefore', 'tls_cert_notafter',
       'tls_cert_expired', 'tls_cert_valid', 'tls.cert_chain_len', 'tls.subject', 'tls.issuerdn', 'tls.fingerprint', 'ssl_state',
-      'ssl_version', 'ja4.hash', 'app-layer-event', 'filename', 'fileext', 'filemagic', 'filemd5', 'filesha1', 'filesha256', 'filesize',
+      'ssl_version', 'ja4.hash', 'filename', 'fileext', 'filemagic', 'filemd5', 'filesha1', 'filesha256', 'filesize',
       'filestore', 'file.magic', 'ftpbounce', 'ftpdata_command', 'base64_decode', 'base64_data', 'pkt_data.raw',
     ].map((k) => [k, 'an application-layer keyword Outpost does not implement yet']),
     ...[

@@ -192,6 +192,7 @@ export class Pipeline {
   private appAnomaly(flow: Flow, dir: number, event: string): void {
     const name = `applayer.${flow.appProto}.${event}`;
     this.anomalies.set(name, (this.anomalies.get(name) ?? 0) + 1);
+    this.detect?.appEvent(flow, `${flow.appProto}.${event}`, this.inFrame && !this.ending ? this.packet : null);
     if (!this.emitAnomalies) return;
     const live = this.inFrame && !this.ending;
     const ev = flowHeader(flow, 'anomaly', live ? this.packet.tsSec : flow.lastSec, live ? this.packet.tsNsec : flow.lastNsec) as AnomalyEvent;

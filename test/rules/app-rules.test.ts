@@ -5,6 +5,8 @@ import type { InspectableTx } from '../../src/rules/buffers.js';
 import { DetectEngine, type AlertHit } from '../../src/rules/engine.js';
 import type { Rule } from '../../src/rules/rule.js';
 import { RuleSet } from '../../src/rules/ruleset.js';
+import { TcpConnection } from '../../src/synth/traffic.js';
+import { detect } from './harness.js';
 import { applyTransforms, compressWhitespace, dotprefix, stripWhitespace, toLowercase, toSha256, urlDecode, xorTransform } from '../../src/rules/transforms.js';
 
 const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
@@ -208,5 +210,21 @@ describe('the engine on transactions', () => {
     );
     engine.transaction(flowOf('http'), 0, tx(0, { 'http.method': 'PUT' }));
     assert.deepEqual(hits.map((h) => h.rule.sid), [7]);
+  });
+});
+
+describe('app-layer-event', () => {
+  test('matches on the packet whose data made the analyzer raise the event, once', () => {
+    const r = detect('alert irc any any -> any any (msg:"bare CR"; app-layer-event:irc.line_terminated_with_single_CR; sid:9;)\n', (cap) => {
+      const c = new TcpConnection(cap, '10.0.0.1:40000', '10.0.0.2:6667');
+      c.handshake().send('client', 'NICK bot\r\n').send('client', 'USER a b c :d\rJOIN #x\r\n').send('client', 'PING :x\rPONG\r\n').close();
+    });
+    assert.deepEqual(r.sids, [9], 'Zeek raises it once per connection');
+    assert.ok(r.events.some((e) => e.event_type === 'anomaly' && e.anomaly.type === 'applayer' && e.anomaly.event === 'line_terminated_with_single_CR'));
+  });
+
+  test('a protocol Outpost does not analyze, or a detection event it does not raise, is unsupported', () => {
+    assert.deepEqual(load('alert tcp any any -> any any (msg:"x"; app-layer-event:smtp.invalid_reply; sid:1;)').unsupported, { 'app-layer-event:smtp': 1 });
+    assert.deepEqual(load('alert tcp any any -> any any (msg:"x"; app-layer-event:applayer_mismatch_protocol_both_directions; sid:1;)').unsupported, { 'app-layer-event:applayer_mismatch_protocol_both_directions': 1 });
   });
 });

@@ -1,6 +1,7 @@
 import { Frame } from '../../src/capture/frame.js';
 import type { AlertEvent, EveEvent } from '../../src/events/types.js';
 import { RuleSet } from '../../src/rules/ruleset.js';
+import { createProtocols } from '../../src/protocols/index.js';
 import { Pipeline } from '../../src/sensor/pipeline.js';
 import { SynthCapture } from '../../src/synth/traffic.js';
 import { DEFAULT_VARS, withHomeNet } from '../../src/rules/vars.js';
@@ -26,6 +27,7 @@ export function detect(
       fastLog: (l) => fast.push(l),
     },
     flow: { idSalt: 1 },
+    app: { protocols: createProtocols() },
   });
   const cap = new SynthCapture(null);
   craft(cap);

@@ -1,6 +1,7 @@
 import type { Keyword } from '../keyword.js';
 import { ack } from './ack.js';
 import { APP_KEYWORDS } from './app.js';
+import { appLayerEvent } from './app_layer_event.js';
 import { BYTE_KEYWORDS } from './bytes-group.js';
 import { bufferlen } from './bufferlen.js';
 import { content, CONTENT_MODIFIERS } from './content.js';
@@ -39,7 +40,7 @@ export const KEYWORDS: readonly Keyword[] = [
   ...BYTE_KEYWORDS,
   flow, flowbits, pktData, threshold, detectionFilter, streamSize, decodeEvent,
   dsize, flags, ttl, tos, id, ipopts, fragbits, fragoffset, seq, ack, window, itype, icode, icmpId, icmpSeq, ipProto, sameip,
-  ...APP_KEYWORDS, ...TRANSFORM_KEYWORDS,
+  ...APP_KEYWORDS, appLayerEvent, ...TRANSFORM_KEYWORDS,
 ];
 
 /** Keywords by every name they answer to. */
