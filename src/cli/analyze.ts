@@ -95,7 +95,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       ...(thresholds !== null ? { thresholds } : {}),
     },
     app: {
-      protocols: createProtocols(config.appProtocols),
+      protocols: createProtocols(config.appProtocols, { dnsVersion: config.eve.dnsVersion }),
       fileStore: { enabled: config.fileStore.enabled, maxBytes: config.fileStore.maxSize },
       storeFile: (info) => storeFile(config.fileStore.dir, info),
     },

@@ -53,6 +53,7 @@ export const ConfigSchema = z.strictObject({
           payload: yesNo.optional(),
           'payload-printable': yesNo.optional(),
           packet: yesNo.optional(),
+          dns: z.strictObject({ version: z.union([z.literal(2), z.literal(3)]) }).optional(),
         })
         .optional(),
     })
@@ -107,7 +108,7 @@ export interface Config {
   referenceFile: string | null;
   thresholdFile: string | null;
   packetAlertMax: number;
-  eve: { payload: boolean; payloadPrintable: boolean; packet: boolean };
+  eve: { payload: boolean; payloadPrintable: boolean; packet: boolean; dnsVersion: 2 | 3 };
   stream: { overlapPolicy: string; chunkSize: number; maxFlows: number; reassemblyMemcap: number };
   /** Per-protocol timeouts given in the file ("default" applies to other protocols). */
   flowTimeouts: Partial<Record<'tcp' | 'udp' | 'icmp' | 'other', Partial<Record<'new' | 'established' | 'closed', number>>>>;
@@ -205,7 +206,12 @@ function resolveConfig(c: ConfigFile, base: string): Config {
     referenceFile: at(c['reference-config-file']),
     thresholdFile: at(c['threshold-file']),
     packetAlertMax: c['packet-alert-max'] ?? 15,
-    eve: { payload: c.outputs?.eve?.payload ?? false, payloadPrintable: c.outputs?.eve?.['payload-printable'] ?? false, packet: c.outputs?.eve?.packet ?? false },
+    eve: {
+      payload: c.outputs?.eve?.payload ?? false,
+      payloadPrintable: c.outputs?.eve?.['payload-printable'] ?? false,
+      packet: c.outputs?.eve?.packet ?? false,
+      dnsVersion: c.outputs?.eve?.dns?.version ?? 2,
+    },
     stream: {
       overlapPolicy: c.stream?.['overlap-policy'] ?? 'bsd',
       chunkSize: c.stream?.['chunk-size'] ?? 2560,

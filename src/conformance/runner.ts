@@ -313,7 +313,7 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
   };
   const pipelineOptions: PipelineOptions = {
     flow: { idSalt: 1, ...hostPolicyOption(settings, notes) },
-    app: { protocols: createProtocols() },
+    app: { protocols: createProtocols(undefined, { dnsVersion: settings.eve?.dnsVersion ?? 3 }) },
     emit: { flow: eve?.types.has('flow') ?? false, anomaly: eve !== null && eve.types.has('anomaly') && (eve.anomaly.decode || eve.anomaly.stream) },
   };
   if (ruleset !== null && errors.length === 0) {

@@ -169,6 +169,8 @@ export interface EveSettings {
   types: Set<string>;
   /** Anomaly kinds logged: Suricata's default is application-layer anomalies only. */
   anomaly: { decode: boolean; stream: boolean; applayer: boolean };
+  /** The dns logger's format: 3 unless the configuration asks for 2 (Suricata 8's default is 3). */
+  dnsVersion: 2 | 3;
   alert: { payload: boolean; payloadPrintable: boolean; packet: boolean };
   /** `ethernet: yes`: records carry the MAC addresses (Outpost writes none). */
   ethernet: boolean;
@@ -251,7 +253,7 @@ function extractVars(tree: YamlMap): RuleVars {
 }
 
 function mergeEve(prior: EveSettings | null, conf: YamlMap): EveSettings {
-  const eve: EveSettings = prior ?? { types: new Set(), anomaly: { decode: false, stream: false, applayer: false }, alert: { payload: false, payloadPrintable: false, packet: false }, ethernet: false };
+  const eve: EveSettings = prior ?? { types: new Set(), anomaly: { decode: false, stream: false, applayer: false }, dnsVersion: 3, alert: { payload: false, payloadPrintable: false, packet: false }, ethernet: false };
   if (isTrue(conf.ethernet)) eve.ethernet = true;
   const types = conf.types;
   if (!Array.isArray(types)) return eve;
@@ -272,6 +274,7 @@ function mergeEve(prior: EveSettings | null, conf: YamlMap): EveSettings {
       if (isTrue(opts['payload-printable'])) eve.alert.payloadPrintable = true;
       if (isTrue(opts.packet)) eve.alert.packet = true;
     }
+    if (name === 'dns' && String(opts.version) === '2') eve.dnsVersion = 2;
     if (name === 'anomaly') {
       // output-json-anomaly.c: application-layer anomalies by default; types: decode/stream/applayer switch each.
       const a = { decode: false, stream: false, applayer: true };

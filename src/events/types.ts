@@ -5,6 +5,7 @@
  * read Suricata's eve.json (EveBox, Elastic, Splunk) read Outpost's.
  */
 
+import type { DnsEvent } from './dns.js';
 import type { IrcRecord } from './irc.js';
 
 /** Fields every EVE record may carry. */
@@ -282,4 +283,4 @@ export interface FileinfoRecord {
   tx_id: number;
 }
 
-export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent | IrcEvent | FileinfoEvent;
+export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent | IrcEvent | FileinfoEvent | DnsEvent;
