@@ -72,6 +72,13 @@ class Outcome extends Error {
 
 const skip = (category: string, reason: string): Outcome => new Outcome('skip', category, reason);
 
+/** The DNS log format: the test's SURICATA_EVE_DNS_VERSION (run.py passes `env` to Suricata), else the configuration's. */
+function dnsVersionOf(config: Record<string, unknown>, configured: 2 | 3): 2 | 3 {
+  const env = config.env;
+  const v = env !== null && typeof env === 'object' ? (env as Record<string, unknown>).SURICATA_EVE_DNS_VERSION : undefined;
+  return v === undefined ? configured : String(v) === '2' ? 2 : 3;
+}
+
 /** The eve-log `types` entry that switches a record type on, where the two names differ (output-json-file.c, output-json-ftp.c). */
 const EVE_TYPE_OPTION: Readonly<Record<string, string>> = { fileinfo: 'files', ftp_data: 'ftp' };
 const fail = (category: string, reason: string): Outcome => new Outcome('fail', category, reason);
@@ -313,7 +320,7 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
   };
   const pipelineOptions: PipelineOptions = {
     flow: { idSalt: 1, ...hostPolicyOption(settings, notes) },
-    app: { protocols: createProtocols(undefined, { dnsVersion: settings.eve?.dnsVersion ?? 3 }) },
+    app: { protocols: createProtocols(undefined, { dnsVersion: dnsVersionOf(config, settings.eve?.dnsVersion ?? 3) }) },
     emit: { flow: eve?.types.has('flow') ?? false, anomaly: eve !== null && eve.types.has('anomaly') && (eve.anomaly.decode || eve.anomaly.stream) },
   };
   if (ruleset !== null && errors.length === 0) {

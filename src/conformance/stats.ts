@@ -9,7 +9,7 @@ import type { Pipeline } from '../sensor/pipeline.js';
  * Suricata's end-of-run `stats` record, filled from Outpost's own counters where Outpost keeps
  * the same number. Counters Outpost does not keep are left out, so a check on one fails saying
  * so instead of comparing against a made-up value. Not kept today: decoder.invalid (Outpost
- * counts decoder events, not the packets Suricata marks invalid), decoder.vlan, tcp.sessions and the app_layer, defrag and memory counters.
+ * counts decoder events, not the packets Suricata marks invalid), decoder.vlan, tcp.sessions, app_layer.tx and the defrag and memory counters.
  */
 export class StatsCollector {
   /** Frames by link type, captured bytes, largest frame: read as the frames go by. */
@@ -91,6 +91,22 @@ export class StatsCollector {
         overlap_diff_data: fc.streamEvents[StreamEvent.reassembly_overlap_different_data] ?? 0,
       },
     };
+    const app = p.app?.counters;
+    if (app !== undefined) {
+      // Suricata's app_layer.flow: flows per recognised protocol, DNS apart by transport, and the unrecognised by transport.
+      const flow: Record<string, number> = {};
+      for (const [name, n] of app.detected) {
+        const udp = app.detectedUdp.get(name) ?? 0;
+        const key = name.replace(/-/g, '_');
+        if (name === 'dns') {
+          flow.dns_tcp = n - udp;
+          flow.dns_udp = udp;
+        } else flow[key] = n;
+      }
+      flow.failed_tcp = app.failed - app.failedUdp;
+      flow.failed_udp = app.failedUdp;
+      stats.app_layer = { flow };
+    }
     if (p.detect !== null) stats.detect = { alert: p.detect.counters.alerts, alert_queue_overflow: p.detect.counters.discarded };
     return { timestamp: formatTimestamp(this.lastSec, this.lastNsec), event_type: 'stats', stats };
   }

@@ -6,7 +6,10 @@
  */
 
 import type { DnsEvent } from './dns.js';
+import type { FtpDataEvent, FtpEvent } from './ftp.js';
 import type { IrcRecord } from './irc.js';
+import type { TftpEvent } from './tftp.js';
+import type { TlsEvent } from './tls.js';
 
 /** Fields every EVE record may carry. */
 export interface EveCommon {
@@ -283,4 +286,4 @@ export interface FileinfoRecord {
   tx_id: number;
 }
 
-export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent | IrcEvent | FileinfoEvent | DnsEvent;
+export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent | IrcEvent | FileinfoEvent | DnsEvent | TlsEvent | FtpEvent | FtpDataEvent | TftpEvent;

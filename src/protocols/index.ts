@@ -1,6 +1,9 @@
 import type { ProtocolSpec } from './app.js';
 import { createDnsProtocol } from './dns/index.js';
+import { createFtpProtocols } from './ftp/index.js';
 import { createIrcProtocols } from './irc/index.js';
+import { createTftpProtocols } from './tftp/index.js';
+import { tlsProtocol } from './tls/index.js';
 
 export type { AppOutput, AppSession, AppTransaction, Expectation, FileInfo, ProtocolSpec } from './app.js';
 export { AppLayer, type AppLayerCounters, type AppLayerSink } from './layer.js';
@@ -17,7 +20,13 @@ export interface ProtocolOptions {
  * "irc" brings "irc-dcc-data", "ftp" brings "ftp-data").
  */
 export function createProtocols(enabled?: ReadonlySet<string>, options: ProtocolOptions = {}): ProtocolSpec[] {
-  const all = [createDnsProtocol({ version: options.dnsVersion ?? 2, alertVersion: options.dnsVersion ?? 2 }), ...createIrcProtocols()];
+  const all = [
+    tlsProtocol,
+    createDnsProtocol({ version: options.dnsVersion ?? 2, alertVersion: options.dnsVersion ?? 2 }),
+    ...createFtpProtocols(),
+    ...createTftpProtocols(),
+    ...createIrcProtocols(),
+  ];
   if (enabled === undefined) return all;
   return all.filter((s) => enabled.has(s.name) || enabled.has(s.name.split('-')[0]!));
 }

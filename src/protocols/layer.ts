@@ -16,8 +16,12 @@ export interface AppLayerSink {
 export interface AppLayerCounters {
   /** Flows recognised, by protocol. */
   detected: Map<string, number>;
+  /** Of those, UDP flows (Suricata counts recognised DNS over UDP and TCP apart). */
+  detectedUdp: Map<string, number>;
   /** Flows whose protocol could not be recognised from their first bytes. */
   failed: number;
+  /** Of those, UDP flows. */
+  failedUdp: number;
   /** Bytes handed to protocol sessions. */
   bytes: number;
   /** Flows that opened as a connection a protocol expected (FTP data, TFTP transfers). */
@@ -67,7 +71,7 @@ class FlowApp {
  * PENDING_BYTES are waiting.
  */
 export class AppLayer {
-  readonly counters: AppLayerCounters = { detected: new Map(), failed: 0, bytes: 0, expected: 0, parserErrors: 0 };
+  readonly counters: AppLayerCounters = { detected: new Map(), detectedUdp: new Map(), failed: 0, failedUdp: 0, bytes: 0, expected: 0, parserErrors: 0 };
   /** Expected connections by their server endpoint, oldest first. */
   private readonly expectations = new Map<string, Expectation & { until: number }>();
   private readonly byName: ReadonlyMap<string, ProtocolSpec>;
@@ -232,6 +236,7 @@ export class AppLayer {
   private fail(flow: Flow, app: FlowApp): void {
     app.failed = true;
     flow.appProto = 'failed';
+    if (flow.proto === IpProto.UDP) this.counters.failedUdp++;
     app.pending.length = 0;
     app.pendingBytes = 0;
     app.seen[0] = app.seen[1] = new Uint8Array(0);
@@ -242,6 +247,7 @@ export class AppLayer {
     app.spec = spec;
     flow.appProto = spec.name;
     this.counters.detected.set(spec.name, (this.counters.detected.get(spec.name) ?? 0) + 1);
+    if (flow.proto === IpProto.UDP) this.counters.detectedUdp.set(spec.name, (this.counters.detectedUdp.get(spec.name) ?? 0) + 1);
     const sink = this.sink;
     const out: AppOutput = {
       record: (eventType, body, dir, txId) => sink.record(flow, dir, eventType, body, txId),

@@ -17,8 +17,9 @@ function folded(value: Uint8Array): string {
  * events the value raises. libhtp's rules (htp_tx_state_response_headers): "gzip"/"x-gzip" and
  * "deflate"/"x-deflate" alone take the fast path; otherwise the value is split on commas and
  * spaces, a token *containing* gzip or deflate counts (ABNORMAL_CE_HEADER unless exact), lzma
- * stays encoded (Suricata's default lzma-layers is 0), "inflate" and "none" mean nothing, anything
- * else is ABNORMAL_CE_HEADER, and layers past the limit are TOO_MANY_ENCODING_LAYERS.
+ * stays encoded (Suricata's default lzma-layers is 0), "inflate", "none" and "identity" (accepted
+ * since Suricata ticket 7843) mean nothing, anything else is ABNORMAL_CE_HEADER, and layers past
+ * the limit are TOO_MANY_ENCODING_LAYERS.
  */
 export function contentCodings(value: Uint8Array | null, layerLimit: number): { layers: ContentCoding[]; events: HttpEvent[] } {
   const layers: ContentCoding[] = [];
@@ -27,7 +28,7 @@ export function contentCodings(value: Uint8Array | null, layerLimit: number): { 
   const whole = folded(value).trim();
   if (whole === 'gzip' || whole === 'x-gzip') return { layers: ['gzip'], events };
   if (whole === 'deflate' || whole === 'x-deflate') return { layers: ['deflate'], events };
-  if (whole === 'lzma' || whole === 'inflate' || whole === 'none' || whole === '') return { layers, events };
+  if (whole === 'lzma' || whole === 'inflate' || whole === 'none' || whole === 'identity' || whole === '') return { layers, events };
   const raw = String.fromCharCode(...value.subarray(0, 4096));
   let count = 0;
   for (const token of raw.split(/[, ]/)) {
@@ -44,7 +45,7 @@ export function contentCodings(value: Uint8Array | null, layerLimit: number): { 
     } else if (lower.includes('deflate')) {
       if (token !== 'deflate' && token !== 'x-deflate') events.push('ABNORMAL_CE_HEADER');
       layers.unshift('deflate');
-    } else if (token !== 'lzma' && token !== 'inflate' && token !== 'none') {
+    } else if (token !== 'lzma' && token !== 'inflate' && token !== 'none' && token !== 'identity') {
       events.push('ABNORMAL_CE_HEADER');
     }
   }

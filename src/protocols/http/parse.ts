@@ -549,7 +549,9 @@ class RequestSide extends Side {
     req.protocol = protocol;
     req.version = protocol === null ? '0.9' : parseProtocol(protocol);
     if (!req.methodKnown && (protocol === null || req.version === 'invalid')) this.event('REQUEST_LINE_INVALID');
-    const connect = bytesEqualAscii(req.method, 'CONNECT');
+    // A CONNECT target is an authority; one starting with "/" is a path, and names no host
+    // (Suricata ticket 7851: "CONNECT / HTTP/1.1" must not make "/" the host).
+    const connect = bytesEqualAscii(req.method, 'CONNECT') && req.uri?.[0] !== 0x2f;
     const n = normalizeUri(req.uri, connect);
     req.uriParts = n.parts;
     req.uriFlags = n.flags;

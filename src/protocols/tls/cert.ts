@@ -217,3 +217,51 @@ export function certificateInfo(der: Uint8Array): CertificateInfo {
   }
   return { ...info, ...fields };
 }
+
+/** id-ce-subjectAltName (RFC 5280 §4.2.1.6). */
+const SAN_OID = '2.5.29.17';
+
+/**
+ * The subject alternative names of a DER certificate as Suricata's EVE `subjectaltname` lists
+ * them (rust/src/x509 SCGeneralName): dNSName and URI as written, iPAddress as Rust prints a
+ * byte slice ("[192, 0, 2, 1]"). The other kinds (rfc822Name, directoryName, ...) Suricata
+ * prints through x509-parser's Debug form, which is not reproduced here: they are left out.
+ * Empty when the certificate has none or cannot be read. Never throws.
+ */
+export function subjectAltNames(der: Uint8Array): string[] {
+  try {
+    const cert = expect(der, 0, der.length, 0x30, 'the certificate');
+    const tbs = expect(der, cert.start, cert.end, 0x30, 'tbsCertificate');
+    for (let p = tbs.start; p < tbs.end; ) {
+      const t = tlv(der, p, tbs.end);
+      if (t === null) return [];
+      p = t.end;
+      if (t.tag !== 0xa3) continue; // [3] extensions, after the fields before it
+      const list = expect(der, t.start, t.end, 0x30, 'the extensions');
+      for (let q = list.start; q < list.end; ) {
+        const ext = expect(der, q, list.end, 0x30, 'an extension');
+        q = ext.end;
+        const oid = expect(der, ext.start, ext.end, 0x06, 'an extension id');
+        if (oidText(der.subarray(oid.start, oid.end)) !== SAN_OID) continue;
+        let v = tlv(der, oid.end, ext.end);
+        if (v !== null && v.tag === 0x01) v = tlv(der, v.end, ext.end); // critical
+        if (v === null || v.tag !== 0x04) return [];
+        const names = expect(der, v.start, v.end, 0x30, 'GeneralNames');
+        const out: string[] = [];
+        for (let r = names.start; r < names.end; ) {
+          const n = tlv(der, r, names.end);
+          if (n === null) break;
+          r = n.end;
+          const bytes = der.subarray(n.start, n.end);
+          if (n.tag === 0x82 || n.tag === 0x86) out.push(Buffer.from(bytes).toString('latin1'));
+          else if (n.tag === 0x87) out.push(`[${Array.from(bytes).join(', ')}]`);
+        }
+        return out;
+      }
+      return [];
+    }
+  } catch {
+    return [];
+  }
+  return [];
+}

@@ -52,7 +52,8 @@ describe('response and request bodies: dechunked, decompressed, capped', () => {
     const ce = (v: string) => contentCodings(bytes(v), 2);
     assert.deepEqual(ce('GZIP'), { layers: ['gzip'], events: [] });
     assert.deepEqual(ce('gzip, deflate'), { layers: ['deflate', 'gzip'], events: [] }, 'the last applied comes off first');
-    assert.deepEqual(ce('identity'), { layers: [], events: ['ABNORMAL_CE_HEADER'] });
+    assert.deepEqual(ce('identity'), { layers: [], events: [] }, 'identity means no coding (suricata-verify http-encoding-identity)');
+    assert.deepEqual(ce('identity, gzip'), { layers: ['gzip'], events: [] });
     assert.deepEqual(ce('br'), { layers: [], events: ['ABNORMAL_CE_HEADER'] });
     assert.deepEqual(ce('lzma'), { layers: [], events: [] }, "lzma stays encoded (Suricata's lzma-layers: 0)");
     assert.deepEqual(ce('x-gzip-ish, deflate'), { layers: ['deflate', 'gzip'], events: ['ABNORMAL_CE_HEADER'] });

@@ -1,7 +1,9 @@
+import type { AppOutput, AppSession, Expectation, FileInfo } from '../../../src/protocols/app.js';
 import type { HttpEvent } from '../../../src/protocols/http/events.js';
 import type { HttpLimits } from '../../../src/protocols/http/limits.js';
 import { HttpParser } from '../../../src/protocols/http/parse.js';
 import type { HttpMessage, HttpTransaction } from '../../../src/protocols/http/transaction.js';
+import type { InspectableTx } from '../../../src/rules/buffers.js';
 import { prng } from '../../helpers.js';
 
 /** One direction's bytes: 0 from the client, 1 from the server. */
@@ -127,3 +129,110 @@ export function snapshots(r: Run): Array<Record<string, unknown>> {
 
 /** Cuttings a test repeats itself over. */
 export const CUTTINGS: readonly Cutting[] = ['whole', 1, 2, 3, 7, 64, { seed: 11 }, { seed: 12 }];
+
+/** What a session reported, in order, through a FakeOutput. */
+export type OutputEntry =
+  | { kind: 'inspect'; tx: InspectableTx; dir: number }
+  | { kind: 'record'; eventType: string; body: Record<string, unknown>; dir: number; txId: number | undefined }
+  | { kind: 'anomaly'; event: string; dir: number }
+  | { kind: 'file'; info: FileInfo };
+
+/**
+ * An AppOutput that writes down everything a session reports. `onInspect` sees each
+ * inspection as it happens (buffers then are what rules would see at that point).
+ */
+export class FakeOutput implements AppOutput {
+  readonly log: OutputEntry[] = [];
+  readonly fileStore: { enabled: boolean; maxBytes: number };
+  onInspect: ((tx: InspectableTx, dir: number) => void) | null = null;
+
+  constructor(fileStore = { enabled: false, maxBytes: 0 }) {
+    this.fileStore = fileStore;
+  }
+
+  record(eventType: string, body: object, dir: number, txId?: number): void {
+    this.log.push({ kind: 'record', eventType, body: body as Record<string, unknown>, dir, txId });
+  }
+
+  inspect(tx: InspectableTx, dir: number): void {
+    this.log.push({ kind: 'inspect', tx, dir });
+    this.onInspect?.(tx, dir);
+  }
+
+  anomaly(event: string, dir: number): void {
+    this.log.push({ kind: 'anomaly', event, dir });
+  }
+
+  file(info: FileInfo): void {
+    this.log.push({ kind: 'file', info });
+  }
+
+  now(): number {
+    return 0;
+  }
+
+  expect(_e: Expectation): void {}
+
+  get records(): Array<Record<string, unknown>> {
+    return this.log.flatMap((e) => (e.kind === 'record' ? [e.body] : []));
+  }
+
+  get files(): FileInfo[] {
+    return this.log.flatMap((e) => (e.kind === 'file' ? [e.info] : []));
+  }
+
+  get anomalies(): string[] {
+    return this.log.flatMap((e) => (e.kind === 'anomaly' ? [`${e.dir}:${e.event}`] : []));
+  }
+
+  /** The order of what happened, compactly: "inspect 0:0" (tx 0, side 0), "record 0", "file 0:to_client", "anomaly NAME". */
+  get sequence(): string[] {
+    return this.log.map((e) => {
+      switch (e.kind) {
+        case 'inspect':
+          return `inspect ${e.tx.id}:${e.dir}`;
+        case 'record':
+          return `record ${e.txId}`;
+        case 'file':
+          return `file ${e.info.tx_id}:${e.info.direction}`;
+        case 'anomaly':
+          return `anomaly ${e.event}`;
+      }
+    });
+  }
+}
+
+/** Feeds segments to an AppSession (each cut as asked, through a reused buffer wiped after each call), then closes it. */
+export function drive(session: AppSession, segments: readonly Segment[], how: Cutting = 'whole', options: { close?: boolean } = {}): void {
+  const rnd = prng(typeof how === 'object' ? how.seed : 1);
+  let scratch = Buffer.alloc(0);
+  for (const [dir, data] of segments) {
+    for (const piece of cut(bytes(data), how, rnd)) {
+      if (scratch.length < piece.length + 8) scratch = Buffer.alloc(Math.max(piece.length + 8, 2 * scratch.length));
+      // An offset into a larger buffer, as the reassembler hands out views.
+      scratch.set(piece, 3);
+      session.data(dir, scratch, 3, piece.length);
+      scratch.fill(0xee, 0, piece.length + 3);
+    }
+  }
+  if (options.close !== false) session.close();
+}
+
+/**
+ * The first bytes of a Windows executable, headers only, padded with filler: an MS-DOS stub
+ * header ("MZ", e_lfanew at 0x3c), a PE signature and a 32-bit optional header naming the GUI
+ * subsystem. There is no code in it: file type sniffing reads these fields and nothing else.
+ */
+export function fakePeHeader(total = 4096): Uint8Array {
+  const b = new Uint8Array(Math.max(total, 0x200)).fill(0x41);
+  b[0] = 0x4d;
+  b[1] = 0x5a;
+  const at = 0x80;
+  b.set([at, 0, 0, 0], 0x3c);
+  b.set([0x50, 0x45, 0, 0], at);
+  b.set([0x4c, 0x01], at + 4); // machine: Intel 80386
+  b.set([0x02, 0x01], at + 22); // characteristics: executable image, 32-bit (not a DLL)
+  b.set([0x0b, 0x01], at + 24); // optional header magic: PE32
+  b.set([0x02, 0x00], at + 24 + 68); // subsystem: Windows GUI
+  return b;
+}
