@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { discoverTests, formatVersion, jsonReport, markdownReport, parseVersion, runTest, summarize, TARGET_VERSION, textLine, textTotals, type TestResult } from '../conformance/index.js';
+import { DEFAULT_FEATURES, discoverTests, formatVersion, jsonReport, markdownReport, parseVersion, runTest, summarize, TARGET_VERSION, textLine, textTotals, type TestResult } from '../conformance/index.js';
 import { Exit, UsageError } from './exit.js';
 
 /** The line in a document after which --update-doc writes the report. */
@@ -70,7 +70,7 @@ export async function runConformance(argv: string[]): Promise<number> {
   const results: TestResult[] = [];
   const text = !o.json && !o.markdown && doc === undefined;
   for (const t of tests) {
-    const r = await runTest(t, { root, version, features: new Set(o.feature), ...(o.out !== undefined ? { outputDir: resolve(o.out) } : {}) });
+    const r = await runTest(t, { root, version, features: new Set([...DEFAULT_FEATURES, ...o.feature]), ...(o.out !== undefined ? { outputDir: resolve(o.out) } : {}) });
     results.push(r);
     if (text && (!o.quiet || r.status === 'fail')) process.stdout.write(`${textLine(r)}\n`);
   }

@@ -53,7 +53,7 @@ export interface RunnerOptions {
   root: string;
   /** The Suricata version to answer to: 9.0.0 by default. */
   version?: Version;
-  /** Build features (HAVE_LUA, HAVE_NSS, ...) to claim: none by default. */
+  /** Build features (HAVE_LUA, HAVE_NSS, ...) to claim: by default those Outpost has (DEFAULT_FEATURES). */
   features?: ReadonlySet<string>;
   /** Where to write each test's eve.json and fast.log (<dir>/<test name>/), for looking into a failure. */
   outputDir?: string;
@@ -71,6 +71,9 @@ class Outcome extends Error {
 }
 
 const skip = (category: string, reason: string): Outcome => new Outcome('skip', category, reason);
+
+/** Build features Outpost has, as suricata-verify names them: JA3 and JA3S are always computed. */
+export const DEFAULT_FEATURES: ReadonlySet<string> = new Set(['HAVE_JA3']);
 
 /** The DNS log format: the test's SURICATA_EVE_DNS_VERSION (run.py passes `env` to Suricata), else the configuration's. */
 function dnsVersionOf(config: Record<string, unknown>, configured: 2 | 3): 2 | 3 {
@@ -126,7 +129,7 @@ export async function runTest(tc: TestCase, options: RunnerOptions): Promise<Tes
 
 async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts: TestResult['checks']): Promise<void> {
   const running = options.version ?? TARGET_VERSION;
-  const features = options.features ?? new Set<string>();
+  const features = options.features ?? DEFAULT_FEATURES;
 
   let config: YamlMap;
   try {

@@ -96,7 +96,9 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
 
   const inspections: Inspection[] = [...b.inspections.entries()].map(([key, steps]) => ({ buffer: key.split('|')[0]!, key, transforms: b.transforms.get(key) ?? [], steps }));
   for (const i of inspections) validateSteps(i.steps);
-  const txDirs = transactionDirections(inspections, b.flow);
+  if (syntax.direction === '=>' && (b.appProto === null || !inspections.some((i) => i.buffer !== 'payload'))) throw new RuleError('=> (a transactional rule) needs application buffers to match');
+  if (syntax.direction === '=>' && (b.flow.toServer || b.flow.toClient)) throw new RuleError('=> (a transactional rule) matches both sides: it takes no flow direction');
+  const txDirs = syntax.direction === '=>' ? 2 : transactionDirections(inspections, b.flow);
   if (b.appProto !== null && txDirs === 0) {
     // An application protocol without its buffers: the packet and stream rules of flows of that protocol.
     const wanted = b.appProto;
@@ -135,6 +137,7 @@ export function compileRule(syntax: RuleSyntax, text: string, location: Location
     srcPortRanges: hasPorts && srcPorts !== null ? portRanges(syntax.srcPorts, ctx.vars.portGroups) : null,
     dstPortRanges: hasPorts && dstPorts !== null ? portRanges(syntax.dstPorts, ctx.vars.portGroups) : null,
     bidirectional: syntax.direction === '<>',
+    transactional: syntax.direction === '=>',
     flow,
     headerChecks: b.headerChecks,
     inspections,

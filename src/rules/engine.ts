@@ -443,7 +443,10 @@ export class DetectEngine {
 
   /** Whether a transaction rule matches: its header (the packet's, or the flow's without one), payload and buffers. */
   private txMatch(rule: Rule, flow: Flow, dir: number, p: Packet | null, fetch: (i: Inspection, side: number) => readonly Uint8Array[] | null): boolean {
-    if (p !== null ? !this.headerMatch(rule, p, flow, dir) : !this.flowHeaderMatch(rule, flow, dir)) return false;
+    if (rule.transactional) {
+      // Addresses name the client and the server; only checks on the flow apply (the packet is one side's).
+      if (!this.flowHeaderMatch(rule, flow, TO_SERVER)) return false;
+    } else if (p !== null ? !this.headerMatch(rule, p, flow, dir) : !this.flowHeaderMatch(rule, flow, dir)) return false;
     this.counters.inspected++;
     const ctx = this.ctx;
     for (const inspection of rule.inspections) {

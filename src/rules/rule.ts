@@ -120,6 +120,12 @@ export interface Rule {
   srcPortRanges: Array<[number, number]> | null;
   dstPortRanges: Array<[number, number]> | null;
   bidirectional: boolean;
+  /**
+   * `=>` (Suricata 8): a transactional rule. Its request and response buffers match the same
+   * transaction, and its addresses and ports name the client and the server whichever side is
+   * inspected.
+   */
+  transactional: boolean;
   flow: FlowConstraint;
 
   headerChecks: HeaderCheck[];

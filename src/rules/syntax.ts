@@ -38,7 +38,8 @@ export interface RuleSyntax {
   src: string;
   srcPorts: string;
   /** "->" or "<>" (Snort 3 and Suricata also accept "<-"? no: only these two). */
-  direction: '->' | '<>';
+  /** `=>`: Suricata 8's transactional rule, matching a request and its response together. */
+  direction: '->' | '<>' | '=>';
   dst: string;
   dstPorts: string;
   options: RawOption[];
@@ -71,7 +72,7 @@ export function parseRuleSyntax(text: string): RuleSyntax {
     syntax = { action, proto: head[1]!.toLowerCase(), src: 'any', srcPorts: 'any', direction: '->', dst: 'any', dstPorts: 'any', options: [] };
   } else if (head.length === 7) {
     const dir = head[4]!;
-    if (dir !== '->' && dir !== '<>') throw new RuleError(`"${dir}" is not a direction (-> or <>)`, text.indexOf(dir) + 1);
+    if (dir !== '->' && dir !== '<>' && dir !== '=>') throw new RuleError(`"${dir}" is not a direction (->, <> or =>)`, text.indexOf(dir) + 1);
     syntax = { action, proto: head[1]!.toLowerCase(), src: head[2]!, srcPorts: head[3]!, direction: dir, dst: head[5]!, dstPorts: head[6]!, options: [] };
   } else {
     throw new RuleError(`the header has ${head.length} fields; expected "action proto src sport -> dst dport" (7) or "action service" (2)`, 1);

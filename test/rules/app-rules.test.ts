@@ -203,6 +203,18 @@ describe('the engine on transactions', () => {
     assert.deepEqual(hits.map((h) => [h.rule.sid, h.dir]), [[5, 1], [6, 1]]);
   });
 
+  test('a transactional rule (=>) matches a request and its response together, its addresses naming client and server', () => {
+    const { engine, hits } = engineFor(
+      'alert tls 10.0.0.1 any => 10.0.0.2 any (msg:"ja3 and ja3s"; ja3.hash; content:"aaaa"; ja3s.hash; content:"bbbb"; sid:10;)\n' +
+        'alert tls 10.0.0.2 any => 10.0.0.1 any (msg:"wrong way"; ja3.hash; content:"aaaa"; ja3s.hash; content:"bbbb"; sid:11;)\n',
+    );
+    const t = tx(0, { 'ja3.hash': 'aaaa', 'ja3s.hash': 'bbbb' });
+    engine.transaction(flowOf('tls'), 0, t);
+    assert.equal(hits.length, 0, 'the response is needed');
+    engine.transaction(flowOf('tls'), 1, t);
+    assert.deepEqual(hits.map((h) => h.rule.sid), [10]);
+  });
+
   test('rules without a usable fast pattern run on every transaction; header addresses are the flow\'s, oriented by side', () => {
     const { engine, hits } = engineFor(
       'alert http 10.0.0.1 any -> 10.0.0.2 any (msg:"short"; http.method; content:"PUT"; sid:7;)\n' +
