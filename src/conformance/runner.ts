@@ -72,6 +72,34 @@ class Outcome extends Error {
 
 const skip = (category: string, reason: string): Outcome => new Outcome('skip', category, reason);
 
+/** The address fields of a record, by path. */
+const ADDRESS_FIELDS: ReadonlyArray<readonly string[]> = [['src_ip'], ['dest_ip'], ['flow', 'src_ip'], ['flow', 'dest_ip'], ['alert', 'source', 'ip'], ['alert', 'target', 'ip']];
+
+/**
+ * Suricata writes IPv6 addresses with every group in full ("fe80:0000:...:ab42") unless
+ * `ipv6-compress` is on; Outpost writes them compressed (RFC 5952). The runner answers as
+ * Suricata's configuration asks.
+ */
+function expandIpv6Fields(record: Record<string, unknown>): void {
+  for (const path of ADDRESS_FIELDS) {
+    let node: unknown = record;
+    for (const key of path.slice(0, -1)) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    if (node === null || typeof node !== 'object') continue;
+    const holder = node as Record<string, unknown>;
+    const last = path[path.length - 1]!;
+    const v = holder[last];
+    if (typeof v === 'string' && v.includes(':')) holder[last] = expandIpv6(v);
+  }
+}
+
+function expandIpv6(text: string): string {
+  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, null];
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === null || tail === '' ? [] : tail.split(':');
+  const groups = tail === null ? left : [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((g) => g.padStart(4, '0')).join(':');
+}
+
 /** Build features Outpost has, as suricata-verify names them: JA3 and JA3S are always computed. */
 export const DEFAULT_FEATURES: ReadonlySet<string> = new Set(['HAVE_JA3']);
 
@@ -319,7 +347,9 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
     if (ev.event_type === 'anomaly') {
       if (!eve.types.has('anomaly') || !eve.anomaly[ev.anomaly.type]) return;
     } else if (!eve.types.has(EVE_TYPE_OPTION[ev.event_type] ?? ev.event_type)) return;
-    events.push(JSON.parse(JSON.stringify(ev)) as Record<string, unknown>);
+    const record = JSON.parse(JSON.stringify(ev)) as Record<string, unknown>;
+    if (!eve.ipv6Compress) expandIpv6Fields(record);
+    events.push(record);
   };
   const pipelineOptions: PipelineOptions = {
     flow: { idSalt: 1, ...hostPolicyOption(settings, notes) },

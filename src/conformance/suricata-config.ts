@@ -174,6 +174,8 @@ export interface EveSettings {
   alert: { payload: boolean; payloadPrintable: boolean; packet: boolean };
   /** `ethernet: yes`: records carry the MAC addresses (Outpost writes none). */
   ethernet: boolean;
+  /** `ipv6-compress: yes` (Suricata 9): IPv6 addresses as RFC 5952 text; otherwise Suricata writes every group in full. */
+  ipv6Compress: boolean;
 }
 
 /** One host-os-policy entry: the policy and the address it covers, with its prefix length for best-match. */
@@ -253,8 +255,9 @@ function extractVars(tree: YamlMap): RuleVars {
 }
 
 function mergeEve(prior: EveSettings | null, conf: YamlMap): EveSettings {
-  const eve: EveSettings = prior ?? { types: new Set(), anomaly: { decode: false, stream: false, applayer: false }, dnsVersion: 3, alert: { payload: false, payloadPrintable: false, packet: false }, ethernet: false };
+  const eve: EveSettings = prior ?? { types: new Set(), anomaly: { decode: false, stream: false, applayer: false }, dnsVersion: 3, alert: { payload: false, payloadPrintable: false, packet: false }, ethernet: false, ipv6Compress: false };
   if (isTrue(conf.ethernet)) eve.ethernet = true;
+  if (isTrue(conf['ipv6-compress'])) eve.ipv6Compress = true;
   const types = conf.types;
   if (!Array.isArray(types)) return eve;
   for (const t of types) {

@@ -7,6 +7,7 @@
 
 import type { DnsEvent } from './dns.js';
 import type { FtpDataEvent, FtpEvent } from './ftp.js';
+import type { HttpEvent } from './http.js';
 import type { IrcRecord } from './irc.js';
 import type { TftpEvent } from './tftp.js';
 import type { TlsEvent } from './tls.js';
@@ -286,4 +287,4 @@ export interface FileinfoRecord {
   tx_id: number;
 }
 
-export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent | IrcEvent | FileinfoEvent | DnsEvent | TlsEvent | FtpEvent | FtpDataEvent | TftpEvent;
+export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent | IrcEvent | FileinfoEvent | DnsEvent | TlsEvent | FtpEvent | FtpDataEvent | TftpEvent | HttpEvent;

@@ -78,6 +78,10 @@ export interface FileInfo {
   magic: string;
   /** The transfer ended normally (CLOSED) or was cut short (TRUNCATED). */
   state: 'CLOSED' | 'TRUNCATED';
+  /** Bytes of it are missing (a hole in the stream), as opposed to a file cut at a limit. */
+  gaps: boolean;
+  /** The carrying transaction's protocol record (`{ http: {...} }`), written into the fileinfo record. */
+  metadata?: object;
   /** Whether the file's bytes were kept (only when configured, and the file fits the cap). */
   stored: boolean;
   /** The bytes, when stored: written out by the sensor (never run), not logged. */

@@ -27,6 +27,8 @@ export class FileTracker {
     private readonly filename: string | null,
     private readonly direction: 'to_server' | 'to_client',
     private readonly txId: number,
+    /** The carrying transaction's protocol record, for the fileinfo record (Suricata adds the `http` object). */
+    private readonly metadata: (() => object | null) | null = null,
   ) {
     this.kept = out.fileStore.enabled ? [] : null;
   }
@@ -68,10 +70,13 @@ export class FileTracker {
       sha256: this.hash.digest('hex'),
       magic: sniff(this.head.subarray(0, this.headLen)),
       state: complete && !this.gaps ? 'CLOSED' : 'TRUNCATED',
+      gaps: this.gaps,
       stored: this.kept !== null && this.keptLen === this.size,
       direction: this.direction,
       tx_id: this.txId,
     };
+    const meta = this.metadata?.() ?? null;
+    if (meta !== null) info.metadata = meta;
     if (info.stored) info.content = concat(this.kept!, this.keptLen);
     this.out.file(info);
     return info;

@@ -1,6 +1,7 @@
 import type { ProtocolSpec } from './app.js';
 import { createDnsProtocol } from './dns/index.js';
 import { createFtpProtocols } from './ftp/index.js';
+import { httpProtocol } from './http/index.js';
 import { createIrcProtocols } from './irc/index.js';
 import { createTftpProtocols } from './tftp/index.js';
 import { tlsProtocol } from './tls/index.js';
@@ -21,6 +22,7 @@ export interface ProtocolOptions {
  */
 export function createProtocols(enabled?: ReadonlySet<string>, options: ProtocolOptions = {}): ProtocolSpec[] {
   const all = [
+    httpProtocol,
     tlsProtocol,
     createDnsProtocol({ version: options.dnsVersion ?? 2, alertVersion: options.dnsVersion ?? 2 }),
     ...createFtpProtocols(),

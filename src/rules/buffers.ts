@@ -56,7 +56,7 @@ export const BUFFERS: readonly BufferSpec[] = [
   http('http.server', 'to_client', 'The Server header value.', { aliases: ['http_server'] }),
   http('http.request_line', 'to_server', 'The request line, without its line end.', { aliases: ['http_request_line'] }),
   http('http.response_line', 'to_client', 'The status line, without its line end.', { aliases: ['http_response_line'] }),
-  http('http.start', 'both', 'The start line and the header block as sent, up to and including the empty line.', { aliases: ['http_start'] }),
+  http('http.start', 'both', 'The start line, then the headers normalized ("Name: value\\r\\n" each), then "\\r\\n".', { aliases: ['http_start'] }),
   http('http.protocol', 'both', 'The protocol of the start line ("HTTP/1.1").', { aliases: ['http_protocol'] }),
   http('http.stat_code', 'to_client', 'The status code, three digits.', { modifier: 'http_stat_code', pcre: 'S' }),
   http('http.stat_msg', 'to_client', 'The status message.', { modifier: 'http_stat_msg', pcre: 'Y' }),

@@ -209,10 +209,11 @@ export class Pipeline {
     // Suricata writes a file's record from its sender: the server for downloads.
     if (info.direction === 'to_client') swapEndpoints(ev);
     ev.tx_id = info.tx_id;
+    if (info.metadata !== undefined) Object.assign(ev, info.metadata);
     ev.fileinfo = {
       ...(info.filename !== null ? { filename: info.filename } : {}),
       magic: info.magic,
-      gaps: info.state === 'TRUNCATED',
+      gaps: info.gaps,
       state: info.state,
       sha256: info.sha256,
       stored: info.stored,

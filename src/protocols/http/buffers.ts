@@ -3,7 +3,8 @@
  * filled as Suricata fills them (detect-http-*.c, detect-file-data.c). Side 0 is the request,
  * side 1 the response. A buffer whose part of the exchange has not been parsed yet is null (the
  * engine tries again at the next inspection point); one that can no longer come (a header never
- * sent) is null as well, as Suricata has no buffer then.
+ * sent) is null as well, as Suricata has no buffer then, and so is an empty one (an empty
+ * header value, a message without headers), which Suricata's inspection never matches.
  */
 import type { InspectableTx } from '../../rules/buffers.js';
 import type { HeaderSet } from './headers.js';
@@ -148,7 +149,10 @@ export class HttpTxView implements InspectableTx {
     const key = side === 0 ? name : `1\u0000${name}`;
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
-    const value = this.compute(name, side);
+    const computed = this.compute(name, side);
+    // Suricata's content inspection gives up on an empty buffer (even a negated content does
+    // not match it): an empty buffer is no buffer.
+    const value = computed !== null && computed.length === 0 ? null : computed;
     this.cache.set(key, value);
     return value;
   }

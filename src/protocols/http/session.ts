@@ -246,7 +246,7 @@ export class HttpSession implements AppSession {
       st.fileChecked[side] = true;
       const name = this.fileName(tx, side);
       if (name !== null) {
-        st.files[side] = { tracker: new FileTracker(this.out, eveString(name), side === 0 ? 'to_server' : 'to_client', tx.id), cut: false };
+        st.files[side] = { tracker: new FileTracker(this.out, eveString(name), side === 0 ? 'to_server' : 'to_client', tx.id, () => ({ http: httpRecord(tx, this.options.log) })), cut: false };
         st.view.fileNames[side] = name;
       }
     }
@@ -317,7 +317,7 @@ export class HttpSession implements AppSession {
         this.out.anomaly('FILE_NAME_TOO_LONG', 0);
         name = name.subarray(0, FILENAME_MAX);
       }
-      const tracker = new FileTracker(this.out, eveString(name), 'to_server', tx.id);
+      const tracker = new FileTracker(this.out, eveString(name), 'to_server', tx.id, () => ({ http: httpRecord(tx, this.options.log) }));
       tracker.append(body, part.start, part.end - part.start);
       tracker.close(part.complete);
       st.view.fileNames[0] ??= name;

@@ -28,36 +28,66 @@ export {
 export { DccExpectations, DccTransfer, IrcLogState, escapeBytes, zeekColumns, ZEEK_IRC_COLUMNS, DCC_EXPECT_SECONDS, MAX_DCC_EXPECTED, type IrcLogRecord } from './log.js';
 export { IrcConversation, MAX_INVALID_COMMANDS, type IrcConversationWeird, type IrcOutput, type TlsStart } from './session.js';
 
-/** Commands a client may open an IRC connection with (a server link opens with PASS or SERVER). */
-const CLIENT_OPENERS = ['NICK', 'USER', 'PASS', 'CAP', 'SERVER'];
 /** On IRC's own ports, any client command will do (a capture may start mid-conversation, as Zeek's port-based analyzer allows). */
-const CLIENT_COMMANDS = [...CLIENT_OPENERS, 'PRIVMSG', 'NOTICE', 'JOIN', 'PART', 'MODE', 'TOPIC', 'PING', 'PONG', 'QUIT', 'WHO', 'WHOIS', 'NAMES', 'LIST', 'KICK', 'INVITE', 'AWAY', 'ISON', 'USERHOST', 'OPER'];
+const CLIENT_COMMANDS = ['NICK', 'USER', 'PASS', 'CAP', 'SERVER', 'PRIVMSG', 'NOTICE', 'JOIN', 'PART', 'MODE', 'TOPIC', 'PING', 'PONG', 'QUIT', 'WHO', 'WHOIS', 'NAMES', 'LIST', 'KICK', 'INVITE', 'AWAY', 'ISON', 'USERHOST', 'OPER'];
 const IRC_PORTS = [6660, 6661, 6662, 6663, 6664, 6665, 6666, 6667, 6668, 6669, 6697, 7000];
 /** A server speaks first with a prefixed NOTICE, a numeric reply, PING or ERROR. */
 const SERVER_OPENER = /^:[!-~]+ (NOTICE|PING|ERROR|[0-9]{3}) /;
 
 /**
- * IRC's first line, either side: a client's registration command (any IRC command on IRC's
- * ports), or a server's prefixed notice or numeric.
+ * How a client opens an IRC connection, strictly enough that POP3's "USER bob" / "PASS x" and
+ * FTP's are not taken for it: NICK with a nick, USER with its four parameters, CAP LS/REQ, a
+ * server link's SERVER; PASS only when registration follows it.
+ */
+function clientOpener(line: string): boolean {
+  return (
+    /^NICK :?[A-Za-z\[\]\\`_^{|}][-0-9A-Za-z\[\]\\`_^{|}]*\s*$/i.test(line) ||
+    /^USER \S+ \S+ \S+ :?.*\S/i.test(line) ||
+    /^CAP (LS|REQ|END)\b/i.test(line) ||
+    /^SERVER \S+ /i.test(line)
+  );
+}
+
+/** The first lines of `data`, up to 512 bytes each (an IRC line's most); null when a control byte shows it is not text. */
+function firstLines(data: Uint8Array, max: number): { lines: string[]; partial: string } | null {
+  const lines: string[] = [];
+  let text = '';
+  for (let i = 0; i < data.length && lines.length < max; i++) {
+    const c = data[i]!;
+    if (c === 0x0d || c === 0x0a) {
+      if (text !== '') lines.push(text);
+      text = '';
+      continue;
+    }
+    if (c < 0x20 && c !== 0x01) return null;
+    text += String.fromCharCode(c);
+    if (text.length > 512) return null;
+  }
+  return { lines, partial: text };
+}
+
+/**
+ * IRC's first line, either side: a client's registration (any IRC command on IRC's ports), or
+ * a server's prefixed notice or numeric.
  */
 export function probeIrc(dir: number, data: Uint8Array, serverPort = 0): Probe {
-  const n = Math.min(data.length, 512); // an IRC line is at most 512 bytes
-  let text = '';
-  for (let i = 0; i < n; i++) {
-    const c = data[i]!;
-    if (c === 0x0d || c === 0x0a) break;
-    if (c < 0x20 && c !== 0x01) return 'no';
-    text += String.fromCharCode(c);
-  }
-  const complete = text.length < n || n === 512;
+  const read = firstLines(data, 2);
+  if (read === null) return 'no';
+  const { lines, partial } = read;
   if (dir === 0) {
-    const word = /^([A-Za-z]+)( |$)/.exec(text);
-    if (word === null) return complete || !/^[A-Za-z]*$/.test(text) ? 'no' : 'more';
-    if (word[2] === '') return complete ? 'no' : 'more';
-    return (IRC_PORTS.includes(serverPort) ? CLIENT_COMMANDS : CLIENT_OPENERS).includes(word[1]!.toUpperCase()) ? 'yes' : 'no';
+    const first = lines[0];
+    if (first === undefined) return /^[A-Za-z]{0,8}( |$)/.test(partial) ? 'more' : 'no';
+    const verb = /^([A-Za-z]+)(?: |$)/.exec(first)?.[1]?.toUpperCase() ?? '';
+    if (IRC_PORTS.includes(serverPort)) return CLIENT_COMMANDS.includes(verb) ? 'yes' : 'no';
+    if (clientOpener(first)) return 'yes';
+    if (verb !== 'PASS' || !/^PASS \S+$/i.test(first)) return 'no';
+    const next = lines[1];
+    if (next === undefined) return 'more';
+    return clientOpener(next) ? 'yes' : 'no';
   }
+  const text = lines[0] ?? partial;
   if (SERVER_OPENER.test(text) || /^(NOTICE AUTH|PING :)/.test(text)) return 'yes';
-  return complete || text.length > 64 || !/^(:[!-~]*( [A-Z0-9]*)?|N[A-Z ]*|P[A-Z :]*)$/.test(text) ? 'no' : 'more';
+  return lines.length > 0 || text.length > 64 || !/^(:[!-~]*( [A-Z0-9]*)?|N[A-Z ]*|P[A-Z :]*)$/.test(text) ? 'no' : 'more';
 }
 
 /** IRC and its DCC transfers; the two share the table of DCC offers, so a sensor makes them once. */

@@ -147,14 +147,16 @@ describe('HTTP buffers', () => {
     assert.equal(tx!.buffer('http.uri', 2), null);
   });
 
-  test('a POST body is http.request_body and file.data on the request side; no headers gives an empty header_names', () => {
+  test('a POST body is http.request_body and file.data on the request side; no headers, no header buffers', () => {
     const [post] = views([[0, 'POST /p HTTP/1.0\r\nContent-Length: 4\r\n\r\nbodyPOST /q HTTP/1.0\r\n\r\n']]);
     assert.equal(text(post!.buffer('http.request_body', 0)), 'body');
     assert.equal(text(post!.buffer('file.data', 0)), 'body');
     assert.equal(text(post!.buffer('http.host', 0)), null, 'no Host header, no absolute URI');
     const [, bare] = views([[0, 'POST /p HTTP/1.0\r\nContent-Length: 0\r\n\r\nPOST /q HTTP/1.0\r\n\r\n']]);
-    assert.equal(text(bare!.buffer('http.header_names', 0)), '');
-    assert.equal(text(bare!.buffer('http.header', 0)), '');
+    assert.equal(bare!.buffer('http.header_names', 0), null, 'empty: Suricata never matches an empty buffer');
+    assert.equal(bare!.buffer('http.header', 0), null);
+    const [empty] = views([[0, 'GET / HTTP/1.1\r\nHost: a\r\nUser-Agent:\r\n\r\n']]);
+    assert.equal(empty!.buffer('http.user_agent', 0), null, 'an empty value is no buffer either');
     assert.equal(text(bare!.buffer('http.start', 0)), 'POST /q HTTP/1.0\r\n', 'no headers: no closing line end');
   });
 

@@ -18,6 +18,10 @@ function columns(e: Record_): string {
 test('IRC is recognised by its first line on either side, not by its port', () => {
   assert.equal(probeIrc(0, enc('NICK bot\r\n')), 'yes');
   assert.equal(probeIrc(0, enc('user x 0 * :y\r\n')), 'yes');
+  assert.equal(probeIrc(0, enc('USER bob\r\n')), 'no', "POP3's USER");
+  assert.equal(probeIrc(0, enc('PASS secret\r\n')), 'more', 'PASS waits for the registration after it');
+  assert.equal(probeIrc(0, enc('PASS secret\r\nNICK bot\r\n')), 'yes');
+  assert.equal(probeIrc(0, enc('PASS secret\r\nSTAT\r\n')), 'no');
   assert.equal(probeIrc(0, enc('NIC')), 'more');
   assert.equal(probeIrc(0, enc('PRIVMSG bob :hi\r\n')), 'no', 'away from IRC ports a conversation must start with registration');
   assert.equal(probeIrc(0, enc('PRIVMSG bob :hi\r\n'), 6667), 'yes');
