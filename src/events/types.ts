@@ -34,6 +34,8 @@ export interface EveCommon {
   dest_ip?: string;
   /** Destination port (TCP and UDP only). */
   dest_port?: number;
+  /** The IP version, 4 or 6 (Suricata 8's common field). */
+  ip_v?: number;
   /** Transport protocol: `TCP`, `UDP`, `ICMP`, `IPv6-ICMP`, or the IP protocol number as text. */
   proto?: string;
   /** Application protocol of the flow, once known (`http`, `tls`, ...). */
@@ -132,6 +134,8 @@ export interface AnomalyEvent extends EveCommon {
 
 /** The `anomaly` object of an anomaly record. */
 export interface AnomalyRecord {
+  /** For applayer events: the protocol whose parser raised it. */
+  app_proto?: string;
   /** `decode` for a malformed header, `stream` for a TCP stream event, `applayer` for a protocol parser's. */
   type: 'decode' | 'stream' | 'applayer';
   /** Suricata's event name, e.g. `decoder.ipv4.trunc_pkt` or `stream.reassembly_seq_gap`; rules match it with `decode-event:` and `stream-event:` minus the prefix. */

@@ -29,6 +29,7 @@ export function flowHeader(flow: Flow, eventType: string, sec: number, nsec: num
   if (hasPorts(flow.proto)) h.src_port = flow.clientPort;
   h.dest_ip = wordsToString(flow.addr, 4, v4);
   if (hasPorts(flow.proto)) h.dest_port = flow.serverPort;
+  h.ip_v = flow.ipVersion;
   h.proto = eveProto(flow.proto);
   if (flow.appProto !== '') h.app_proto = flow.appProto;
   return h;

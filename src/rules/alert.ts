@@ -70,6 +70,7 @@ export function alertEvent(hit: AlertHit, options: AlertOptions): AlertEvent {
     if (sport !== undefined) ev.src_port = sport;
     ev.dest_ip = dstIp;
     if (dport !== undefined) ev.dest_port = dport;
+    ev.ip_v = p !== null ? p.ipVersion : flow!.ipVersion;
     ev.proto = eveProto(proto);
   }
   if (p !== null && p.icmpType >= 0) {

@@ -197,7 +197,7 @@ export class Pipeline {
     const live = this.inFrame && !this.ending;
     const ev = flowHeader(flow, 'anomaly', live ? this.packet.tsSec : flow.lastSec, live ? this.packet.tsNsec : flow.lastNsec) as AnomalyEvent;
     if (dir !== TO_SERVER) swapEndpoints(ev);
-    ev.anomaly = { type: 'applayer', event, layer: 'proto_parser', direction: dir === TO_SERVER ? 'to_server' : 'to_client' };
+    ev.anomaly = { app_proto: flow.appProto, type: 'applayer', event, layer: 'proto_parser' };
     this.out(ev);
   }
 
@@ -251,6 +251,7 @@ export class Pipeline {
         if (p.layer === Layer.TRANSPORT && (p.proto === 6 || p.proto === 17)) ev.src_port = p.srcPort;
         ev.dest_ip = wordsToString(p.addr, 4, p.ipVersion === 4);
         if (p.layer === Layer.TRANSPORT && (p.proto === 6 || p.proto === 17)) ev.dest_port = p.dstPort;
+        ev.ip_v = p.ipVersion;
         if (p.proto >= 0) ev.proto = eveProto(p.proto);
       }
       if (name === 'decoder.ethernet.unknown_ethertype') (ev as AnomalyEvent).ether = { ether_type: p.etherType };

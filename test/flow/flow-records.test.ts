@@ -27,6 +27,7 @@ describe('TCP flow record', () => {
       src_port: 40000,
       dest_ip: '10.0.0.2',
       dest_port: 80,
+      ip_v: 4,
       proto: 'TCP',
       flow: {
         pkts_toserver: 6,
@@ -42,7 +43,7 @@ describe('TCP flow record', () => {
       },
       tcp: { tcp_flags: '1b', tcp_flags_ts: '1b', tcp_flags_tc: '1b', syn: true, fin: true, psh: true, ack: true, state: 'closed' },
     });
-    assert.deepEqual(Object.keys(rec), ['timestamp', 'flow_id', 'event_type', 'src_ip', 'src_port', 'dest_ip', 'dest_port', 'proto', 'flow', 'tcp']);
+    assert.deepEqual(Object.keys(rec), ['timestamp', 'flow_id', 'event_type', 'src_ip', 'src_port', 'dest_ip', 'dest_port', 'ip_v', 'proto', 'flow', 'tcp']);
     assert.deepEqual(Object.keys(rec.flow), ['pkts_toserver', 'pkts_toclient', 'bytes_toserver', 'bytes_toclient', 'start', 'end', 'age', 'state', 'reason', 'alerted']);
     assert.deepEqual(Object.keys(rec.tcp!), ['tcp_flags', 'tcp_flags_ts', 'tcp_flags_tc', 'syn', 'fin', 'psh', 'ack', 'state']);
     // 10 frames of Ethernet + IPv4 + TCP (14 + 20 + 20 = 54 bytes, 66 with the SYN options), plus payloads.
@@ -120,7 +121,7 @@ describe('other flow records', () => {
     ping(cap, '10.0.0.1', '10.0.0.2', 1, 1);
     const h = new FlowHarness().feed(cap).finish();
     const rec = h.record(h.only());
-    assert.deepEqual(Object.keys(rec), ['timestamp', 'flow_id', 'event_type', 'src_ip', 'dest_ip', 'proto', 'icmp_type', 'icmp_code', 'response_icmp_type', 'response_icmp_code', 'flow']);
+    assert.deepEqual(Object.keys(rec), ['timestamp', 'flow_id', 'event_type', 'src_ip', 'dest_ip', 'ip_v', 'proto', 'icmp_type', 'icmp_code', 'response_icmp_type', 'response_icmp_code', 'flow']);
   });
 
   test('VLAN ids are written outermost first, one or two', () => {
@@ -161,6 +162,7 @@ describe('other flow records', () => {
       event_type: 'anomaly',
       src_ip: '2001:db8::1',
       dest_ip: '2001:db8::2',
+      ip_v: 6,
       proto: '47',
       app_proto: 'gre-thing',
     });

@@ -41,7 +41,7 @@ const SERVER_OPENER = /^:[!-~]+ (NOTICE|PING|ERROR|[0-9]{3}) /;
  */
 function clientOpener(line: string): boolean {
   return (
-    /^NICK :?[A-Za-z\[\]\\`_^{|}][-0-9A-Za-z\[\]\\`_^{|}]*\s*$/i.test(line) ||
+    /^NICK :?[A-Za-z[\]\\`_^{|}][-0-9A-Za-z[\]\\`_^{|}]*\s*$/i.test(line) ||
     /^USER \S+ \S+ \S+ :?.*\S/i.test(line) ||
     /^CAP (LS|REQ|END)\b/i.test(line) ||
     /^SERVER \S+ /i.test(line)

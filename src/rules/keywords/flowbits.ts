@@ -24,7 +24,8 @@ export const flowbits: Keyword = {
     if (arg === '') throw new RuleError(`flowbits:${op} needs a name`);
     if (arg.includes('|') && arg.includes('&')) throw new RuleError('flowbits: a group uses either | or &, not both');
     const names = arg.split(/[|&]/).map((n) => n.trim());
-    for (const n of names) if (!/^[A-Za-z0-9_.-]+$/.test(n)) throw new RuleError(`flowbits: "${n}" is not a valid name`);
+    // Suricata takes any name without whitespace or the group and list separators ("traffic/id/mozilla" included).
+    for (const n of names) if (!/^[^\s|&,;"]+$/.test(n)) throw new RuleError(`flowbits: "${n}" is not a valid name`);
     switch (op) {
       case 'set':
       case 'unset':

@@ -46,6 +46,11 @@ export function parsePcreOption(value: string): PcreOption {
   if ((!perl && !t.startsWith('/')) || close < open) throw new RuleError('pcre: write the pattern as "/regex/modifiers"');
   const pattern = t.slice(open, close);
   const modifiers = t.slice(close + 1).trim();
+  // Suricata's capture into variables: "/(...)/i, flow:name, pkt:name".
+  const capture = /^([A-Za-z]*)\s*,\s*((?:flow|pkt|alert):.*)$/.exec(modifiers);
+  if (capture !== null) {
+    throw new UnsupportedKeywordError('pcre (capture to variables)', `pcre: capturing into ${capture[2]!.trim()} needs flow and packet variables, which Outpost does not keep`);
+  }
   const flags: PcreFlags = {};
   let relative = false;
   let buffer: BufferSpec | null = null;

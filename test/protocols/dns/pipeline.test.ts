@@ -152,7 +152,7 @@ test('an app-layer anomaly comes out as Suricata names it, with a counter', () =
   const run = runCrafted((cap) => {
     new UdpFlow(cap, '192.0.2.10:40006', '192.0.2.53:53').send('client', query(1, 'ok.example')).send('client', message({ id: 2, flags: 0x8100, questions: [{ name: labels('qr.example'), type: 1 }] }));
   });
-  assert.deepEqual(run.anomalies.map((a) => a.anomaly), [{ type: 'applayer', event: 'not_request', layer: 'proto_parser', direction: 'to_server' }]);
+  assert.deepEqual(run.anomalies.map((a) => a.anomaly), [{ app_proto: 'dns', type: 'applayer', event: 'not_request', layer: 'proto_parser' }]);
   assert.equal(run.pipeline.anomalies.get('applayer.dns.not_request'), 1);
 });
 

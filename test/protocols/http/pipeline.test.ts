@@ -162,7 +162,7 @@ describe('HTTP transactions and files through the sensor', () => {
     });
     const { events, pipeline } = await analyzeCapture(path, { protocols: [httpProtocol] });
     const anomalies = of(events, 'anomaly').map((e) => e.anomaly as { type: string; event: string });
-    assert.deepEqual(anomalies, [{ type: 'applayer', event: 'REQUEST_FIELD_MISSING_COLON', layer: 'proto_parser', direction: 'to_server' }]);
+    assert.deepEqual(anomalies, [{ app_proto: 'http', type: 'applayer', event: 'REQUEST_FIELD_MISSING_COLON', layer: 'proto_parser' }]);
     assert.equal(pipeline.anomalies.get('applayer.http.REQUEST_FIELD_MISSING_COLON'), 1);
   });
 });

@@ -159,7 +159,20 @@ describe('HttpSession: files', () => {
       [0, 'GET /page.html?x=1 HTTP/1.1\r\nHost: a\r\n\r\n'],
       [1, Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n'), ...chunks, Buffer.from('0\r\n\r\n')])],
     ]);
-    assert.deepEqual(out.files, [{ filename: '/page.html', size: content.length, sha256: sha256(content), magic: 'HTML document, ASCII text', state: 'CLOSED', stored: false, direction: 'to_client', tx_id: 0 }]);
+    assert.deepEqual(out.files, [
+      {
+        filename: '/page.html',
+        gaps: false,
+        size: content.length,
+        sha256: sha256(content),
+        magic: 'HTML document, ASCII text',
+        state: 'CLOSED',
+        stored: false,
+        direction: 'to_client',
+        tx_id: 0,
+        metadata: { http: { hostname: 'a', http_method: 'GET', length: gz.length, protocol: 'HTTP/1.1', status: 200, url: '/page.html?x=1' } },
+      },
+    ]);
     assert.equal(out.records[0]!.length, gz.length, 'the record counts the de-chunked, still compressed bytes');
   });
 

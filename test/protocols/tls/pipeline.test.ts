@@ -117,8 +117,8 @@ test('the harmless PCT fixture is recognised by content on 443 and on 4444: PCT 
     assert.deepEqual(tls.pct, { offered: true, version: '0x8001', routed: true, native: false, server_answer: 'none' });
     assert.deepEqual(tls.anomalies, ['session_id_length_invalid']);
     assert.deepEqual(
-      r.anomalies.map((a) => [a.anomaly.type, a.anomaly.event, a.anomaly.direction, a.app_proto]),
-      [['applayer', 'sslv2_session_id_length_invalid', 'to_server', 'tls']],
+      r.anomalies.map((a) => [a.anomaly.type, a.anomaly.event, a.anomaly.app_proto, a.src_port === 443 || a.src_port === 4444 ? 'from server' : 'from client']),
+      [['applayer', 'sslv2_session_id_length_invalid', 'tls', 'from client']],
     );
     assert.equal(r.pipeline.anomalies.get('applayer.tls.sslv2_session_id_length_invalid'), 1);
   }
