@@ -40,10 +40,28 @@ export interface EveCommon {
   proto?: string;
   /** Application protocol of the flow, once known (`http`, `tls`, ...). */
   app_proto?: string;
+  /** The flow's variables as the record was written: Suricata's EVE metadata. */
+  metadata?: EveFlowVars;
+  /** Traffic identification from flowbits named `traffic/id/NAME` and `traffic/label/NAME`, as Suricata's traffic-id rules set them. */
+  traffic?: EveTraffic;
   /** The sensor that produced the record. */
   sensor_id?: string;
   /** The sensor's sequence number for the record: with sensor_id, the record's identity across the network. */
   seq?: number;
+}
+
+/** Variables a flow carries, written on each of its records. */
+export interface EveFlowVars {
+  /** The flowbits set on the flow, in the order they were first set (traffic/ bits excepted). */
+  flowbits?: string[];
+}
+
+/** What Suricata's traffic-id rules have recognised the flow as. */
+export interface EveTraffic {
+  /** Names from flowbits `traffic/id/NAME`: the application (e.g. `mozilla`, `bing`). */
+  id?: string[];
+  /** Names from flowbits `traffic/label/NAME`: the category (e.g. `search`). */
+  label?: string[];
 }
 
 /** A finished flow: Suricata's `flow` record. */

@@ -1,3 +1,4 @@
+import type { EveFlowVars, EveTraffic } from '../events/types.js';
 import type { Flow } from '../flow/flow.js';
 
 /**
@@ -90,4 +91,29 @@ export function flowDetect(flow: Flow): FlowDetect {
     flow.detect = d;
   }
   return d;
+}
+
+const TRAFFIC_ID = 'traffic/id/';
+const TRAFFIC_LABEL = 'traffic/label/';
+
+/**
+ * The flow's flowbits as Suricata writes them on every record of the flow: `metadata.flowbits`,
+ * with bits named `traffic/id/NAME` and `traffic/label/NAME` lifted out into `traffic.id` and
+ * `traffic.label`. Null when the flow has no bits set.
+ */
+export function flowVarsRecord(flow: Flow): { metadata?: EveFlowVars; traffic?: EveTraffic } | null {
+  const bits = (flow.detect as FlowDetect | null)?.bits;
+  if (bits === undefined || bits === null || bits.size === 0) return null;
+  const flowbits: string[] = [];
+  const id: string[] = [];
+  const label: string[] = [];
+  for (const b of bits) {
+    if (b.startsWith(TRAFFIC_ID)) id.push(b.slice(TRAFFIC_ID.length));
+    else if (b.startsWith(TRAFFIC_LABEL)) label.push(b.slice(TRAFFIC_LABEL.length));
+    else flowbits.push(b);
+  }
+  const out: { metadata?: EveFlowVars; traffic?: EveTraffic } = {};
+  if (flowbits.length > 0) out.metadata = { flowbits };
+  if (id.length > 0 || label.length > 0) out.traffic = { ...(id.length > 0 ? { id } : {}), ...(label.length > 0 ? { label } : {}) };
+  return out;
 }

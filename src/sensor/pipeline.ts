@@ -14,6 +14,7 @@ import { wordsToString } from '../wire/address.js';
 import { Insert } from '../flow/reassembly.js';
 import { alertEvent, fastLogLine, type AlertOptions } from '../rules/alert.js';
 import { DetectEngine, type EngineOptions } from '../rules/engine.js';
+import { flowVarsRecord } from '../rules/flowstate.js';
 import type { Rule } from '../rules/rule.js';
 import type { ThresholdConfig } from '../rules/config-files.js';
 import { thresholdGate, ThresholdTracker } from '../rules/thresholds.js';
@@ -94,6 +95,7 @@ export class Pipeline {
             d.rules,
             (hit) => {
               const ev = alertEvent(hit, alertOptions!);
+              if (hit.flow !== null) addFlowVars(hit.flow, ev);
               this.out(ev);
               d.fastLog?.(fastLogLine(ev));
             },
@@ -173,6 +175,7 @@ export class Pipeline {
     if (!this.emitFlows) return;
     const ev = flowEvent(flow, reason);
     if (this.iface !== undefined) ev.in_iface = this.iface;
+    addFlowVars(flow, ev);
     this.out(ev);
   }
 
@@ -184,6 +187,7 @@ export class Pipeline {
     if (this.iface !== undefined) ev.in_iface = this.iface;
     if (live) ev.pcap_cnt = this.packet.number;
     if (txId !== undefined) ev.tx_id = txId;
+    addFlowVars(flow, ev);
     ev[eventType] = body;
     this.out(ev as unknown as EveEvent);
   }
@@ -197,6 +201,7 @@ export class Pipeline {
     const live = this.inFrame && !this.ending;
     const ev = flowHeader(flow, 'anomaly', live ? this.packet.tsSec : flow.lastSec, live ? this.packet.tsNsec : flow.lastNsec) as AnomalyEvent;
     if (dir !== TO_SERVER) swapEndpoints(ev);
+    addFlowVars(flow, ev);
     ev.anomaly = { app_proto: flow.appProto, type: 'applayer', event, layer: 'proto_parser' };
     this.out(ev);
   }
@@ -210,6 +215,7 @@ export class Pipeline {
     if (info.direction === 'to_client') swapEndpoints(ev);
     ev.tx_id = info.tx_id;
     if (info.metadata !== undefined) Object.assign(ev, info.metadata);
+    addFlowVars(flow, ev);
     ev.fileinfo = {
       ...(info.filename !== null ? { filename: info.filename } : {}),
       magic: info.magic,
@@ -268,4 +274,12 @@ function swapEndpoints(ev: EveCommon): void {
   if (dest_port !== undefined) ev.src_port = dest_port;
   if (src_ip !== undefined) ev.dest_ip = src_ip;
   if (src_port !== undefined) ev.dest_port = src_port;
+}
+
+/** Writes the flow's flowbits (and traffic-id names) on a record of the flow, as Suricata's EVE metadata. */
+function addFlowVars(flow: Flow, ev: EveCommon): void {
+  const vars = flowVarsRecord(flow);
+  if (vars === null) return;
+  if (vars.metadata !== undefined) ev.metadata = vars.metadata;
+  if (vars.traffic !== undefined) ev.traffic = vars.traffic;
 }

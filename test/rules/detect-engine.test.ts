@@ -171,6 +171,24 @@ describe('flowbits and order', () => {
     );
     assert.deepEqual(r.sids, []);
   });
+
+  test("the flow's bits go on its records as metadata.flowbits, traffic/id/ and traffic/label/ bits as traffic", () => {
+    const r = detect(
+      [
+        'alert udp any any -> any any (msg:"id"; content:"x"; flowbits:set,traffic/id/mozilla; flowbits:set,traffic/label/browser; flowbits:set,seen; sid:1;)',
+        'alert udp any any -> any any (msg:"before"; content:"w"; sid:2;)',
+      ].join('\n'),
+      (cap) => new UdpFlow(cap, '10.0.0.1:5000', '10.0.0.2:6000').send('client', 'w').send('client', 'x'),
+    );
+    const before = r.alerts.find((a) => a.alert.signature_id === 2)!;
+    assert.equal(before.metadata, undefined, 'no bits were set when the first packet alerted');
+    assert.equal(before.traffic, undefined);
+    const after = r.alerts.find((a) => a.alert.signature_id === 1)!;
+    assert.deepEqual(after.metadata, { flowbits: ['seen'] });
+    assert.deepEqual(after.traffic, { id: ['mozilla'], label: ['browser'] });
+    const flow = r.events.find((e) => e.event_type === 'flow')!;
+    assert.deepEqual([flow.metadata, flow.traffic], [after.metadata, after.traffic]);
+  });
 });
 
 describe('headers', () => {
