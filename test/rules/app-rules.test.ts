@@ -112,6 +112,18 @@ describe('application rules compile', () => {
     for (const [rule, reason] of cases) assert.match(load(rule).errors[0] ?? '(loaded)', reason, rule);
   });
 
+  test('app-layer-protocol:!x matches only once the protocol is known and is not x', () => {
+    const r = detect('alert tcp any any -> any 80 (msg:"not http"; flow:to_server; app-layer-protocol:!http; sid:1;)\nalert tcp any any -> any 80 (msg:"undecided"; flow:to_server; app-layer-protocol:unknown; sid:2;)', (cap) =>
+      new TcpConnection(cap, '10.0.0.1:4000', '10.0.0.2:80').handshake().send('client', 'GET / HTTP/1.1\r\nHost: a\r\n\r\n').send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n').close(),
+    );
+    assert.deepEqual(r.sids.filter((s) => s === 1), [], 'neither before detection (the handshake) nor after (it is http)');
+    assert.ok(r.sids.includes(2), 'the handshake is seen while the protocol is unknown');
+    const irc = detect('alert tcp any any -> any 80 (msg:"not http"; flow:to_server; app-layer-protocol:!http; sid:1;)', (cap) =>
+      new TcpConnection(cap, '10.0.0.1:4000', '10.0.0.2:80').handshake().send('client', 'NICK bot\r\nUSER a b c :d\r\n').send('server', ':srv 001 bot :hi\r\n').send('client', 'JOIN #x\r\n').close(),
+    );
+    assert.ok(irc.sids.includes(1), 'IRC on port 80 is "not http"');
+  });
+
   test('an application protocol in the header without its buffers: packet and stream rules on flows of that protocol', () => {
     const r = one('alert tls any any -> any any (msg:"x"; content:"|16 03|"; depth:2; sid:1;)');
     assert.equal(r.txDirs, 0);

@@ -86,7 +86,7 @@ export const urilen: Keyword = {
 /** The flow's application protocol, as detection found it. */
 export const appLayerProtocol: Keyword = {
   name: 'app-layer-protocol',
-  summary: 'The flow\'s detected application protocol is (or with ! is not) this one; "failed" when detection gave up, "unknown" before it decided.',
+  summary: 'The flow\'s detected application protocol is (or with ! is known and is not) this one; "failed" when detection gave up, "unknown" before it decided.',
   syntax: 'app-layer-protocol:[!]<http|dns|tls|ftp|irc|tftp|failed|unknown>',
   apply(b, value) {
     const m = /^\s*(!?)\s*([a-z0-9-]+)\s*(?:,\s*[a-z_]+\s*)?$/.exec(value ?? '');
@@ -95,7 +95,9 @@ export const appLayerProtocol: Keyword = {
     const wanted = m[2] === 'unknown' ? '' : m[2] === 'failed' ? 'failed' : APP_PROTOCOL_NAMES.get(m[2]!);
     if (wanted === undefined && UNANALYZED_APP_PROTOCOLS.has(m[2]!)) throw new UnsupportedKeywordError(`app-layer-protocol:${m[2]!}`, `app-layer-protocol: Outpost does not analyze ${m[2]!}`);
     if (wanted === undefined) throw new RuleError(`app-layer-protocol: "${m[2]}" is not a protocol Outpost detects (${[...new Set(APP_PROTOCOL_NAMES.values())].join(', ')}, failed, unknown)`);
-    const test = (flow: Flow): boolean => (flow.appProto === wanted) !== negated;
+    // As Suricata's default (direction) mode: a negated test does not match before the flow's
+    // protocol is known, so "!http" means "found to be something else", not "not yet found".
+    const test = negated && wanted !== '' ? (flow: Flow): boolean => flow.appProto !== '' && flow.appProto !== wanted : (flow: Flow): boolean => (flow.appProto === wanted) !== negated;
     b.headerChecks.push({ key: `app-layer-protocol:${m[1]}${wanted}`, keyword: 'app-layer-protocol', test: (_p, flow) => flow !== null && test(flow), flowTest: test });
   },
 };
