@@ -9,7 +9,8 @@ import type { Pipeline } from '../sensor/pipeline.js';
  * Suricata's end-of-run `stats` record, filled from Outpost's own counters where Outpost keeps
  * the same number. Counters Outpost does not keep are left out, so a check on one fails saying
  * so instead of comparing against a made-up value. Not kept today: decoder.invalid (Outpost
- * counts decoder events, not the packets Suricata marks invalid), decoder.vlan, tcp.sessions, app_layer.tx and the defrag and memory counters.
+ * counts decoder events, not the packets Suricata marks invalid), decoder.vlan, tcp.sessions, app_layer.tx and the defrag and per-memcap memory counters
+ * (memcap.pressure is the fuller of the flow cap and the reassembly memcap).
  */
 export class StatsCollector {
   /** Frames by link type, captured bytes, largest frame: read as the frames go by. */
@@ -91,6 +92,7 @@ export class StatsCollector {
         overlap_diff_data: fc.streamEvents[StreamEvent.reassembly_overlap_different_data] ?? 0,
       },
     };
+    stats.memcap = { pressure: p.flows.pressure, pressure_max: p.flows.pressureMax };
     const app = p.app?.counters;
     if (app !== undefined) {
       // Suricata's app_layer.flow: flows per recognised protocol, DNS apart by transport, and the unrecognised by transport.

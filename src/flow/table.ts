@@ -112,6 +112,7 @@ export class FlowTable {
   /** Bucket count the table may grow to: the power of two at or above maxFlows (at most 4 Mi). */
   private readonly maxBuckets: number;
   private count = 0;
+  private pressurePeak = 0;
   private readonly maxFlows: number;
   private readonly timeouts: number[] = new Array<number>(LISTS).fill(0);
   private readonly heads: Array<Flow | null> = new Array<Flow | null>(LISTS).fill(null);
@@ -257,7 +258,9 @@ export class FlowTable {
       const policy = this.hostPolicy === null || p.payloadLen === 0 ? this.policy : this.policyOf(this.hostPolicy(p));
       const r = tcp.packet(flow, dir, tcpFlags, p.seq, p.ack, p.data, p.payloadOff, p.payloadLen, policy, this.limits, this.stream);
       this.lastInsert = r;
-      this.heldBytes += tcp.streams[0].heldBytes + tcp.streams[1].heldBytes - held;
+      const grew = tcp.streams[0].heldBytes + tcp.streams[1].heldBytes - held;
+      this.heldBytes += grew;
+      if (grew > 0) this.notePressure();
       if (r === Insert.RETRANSMISSION) this.streamEvent(flow, dir, StreamEvent.pkt_retransmission);
       else if (r === Insert.OVERLAP) this.streamEvent(flow, dir, StreamEvent.reassembly_overlap);
       else if (r === Insert.OVERLAP_DIFFERENT) this.streamEvent(flow, dir, StreamEvent.reassembly_overlap_different_data);
@@ -272,6 +275,24 @@ export class FlowTable {
     }
     this.touch(flow);
     return flow;
+  }
+
+  /**
+   * How near the table is to its limits, in whole percent: the fuller of the flow cap and the
+   * reassembly memcap (Suricata's memcap.pressure).
+   */
+  get pressure(): number {
+    return Math.floor(Math.max((this.count * 100) / this.maxFlows, (this.heldBytes * 100) / this.reassemblyMemcap));
+  }
+
+  /** The highest `pressure` seen so far (Suricata's memcap.pressure_max). */
+  get pressureMax(): number {
+    return Math.max(this.pressurePeak, this.pressure);
+  }
+
+  private notePressure(): void {
+    const now = this.pressure;
+    if (now > this.pressurePeak) this.pressurePeak = now;
   }
 
   /** Ends every flow (reason "shutdown"): the input is over. */
@@ -323,6 +344,7 @@ export class FlowTable {
     flow.bucketNext = this.buckets[h & this.mask] ?? null;
     this.buckets[h & this.mask] = flow;
     this.count++;
+    this.notePressure();
     this.counters.created++;
     const name = protoName(p.proto);
     this.counters.byProto.set(name, (this.counters.byProto.get(name) ?? 0) + 1);

@@ -328,6 +328,17 @@ describe('memory caps', () => {
     assert.equal(h.table.counters.ended[2], 5);
   });
 
+  test('memcap pressure is the fuller of the flow cap and the reassembly memcap, in percent, with its peak kept', () => {
+    const h = new FlowHarness({ maxFlows: 4, reassemblyMemcap: 1000 });
+    const cap = capture();
+    assert.deepEqual([h.table.pressure, h.table.pressureMax], [0, 0]);
+    for (let i = 0; i < 3; i++) new UdpFlow(cap, `10.0.0.${i + 1}:5000`, '10.0.1.1:53').send('client', 'q');
+    h.feed(cap);
+    assert.deepEqual([h.table.pressure, h.table.pressureMax], [75, 75], 'three flows of four');
+    h.table.flush();
+    assert.deepEqual([h.table.pressure, h.table.pressureMax], [0, 75], 'the peak stays after the flows end');
+  });
+
   test('eviction picks the flow nearest its own timeout across protocols and states', () => {
     const h = new FlowHarness({ maxFlows: 2 });
     const cap = capture();
