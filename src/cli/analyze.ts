@@ -90,6 +90,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         payload: o.payload || config.eve.payload,
         payloadPrintable: o['payload-printable'] || config.eve.payloadPrintable,
         packet: o.packet || config.eve.packet,
+        ...(config.eve.xff !== null ? { xff: config.eve.xff } : {}),
       },
       fastLog: (line) => fast.writeLine(line),
       ...(thresholds !== null ? { thresholds } : {}),

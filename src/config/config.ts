@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import type { XffOptions } from '../rules/alert.js';
 import { DEFAULT_VARS, type RuleVars } from '../rules/vars.js';
 
 /**
@@ -54,6 +55,14 @@ export const ConfigSchema = z.strictObject({
           'payload-printable': yesNo.optional(),
           packet: yesNo.optional(),
           dns: z.strictObject({ version: z.union([z.literal(2), z.literal(3)]) }).optional(),
+          xff: z
+            .strictObject({
+              enabled: yesNo.optional(),
+              mode: z.enum(['extra-data', 'overwrite']).optional(),
+              deployment: z.enum(['reverse', 'forward']).optional(),
+              header: z.string().min(1).optional(),
+            })
+            .optional(),
         })
         .optional(),
     })
@@ -108,7 +117,7 @@ export interface Config {
   referenceFile: string | null;
   thresholdFile: string | null;
   packetAlertMax: number;
-  eve: { payload: boolean; payloadPrintable: boolean; packet: boolean; dnsVersion: 2 | 3 };
+  eve: { payload: boolean; payloadPrintable: boolean; packet: boolean; dnsVersion: 2 | 3; xff: XffOptions | null };
   stream: { overlapPolicy: string; chunkSize: number; maxFlows: number; reassemblyMemcap: number };
   /** Per-protocol timeouts given in the file ("default" applies to other protocols). */
   flowTimeouts: Partial<Record<'tcp' | 'udp' | 'icmp' | 'other', Partial<Record<'new' | 'established' | 'closed', number>>>>;
@@ -211,6 +220,10 @@ function resolveConfig(c: ConfigFile, base: string): Config {
       payloadPrintable: c.outputs?.eve?.['payload-printable'] ?? false,
       packet: c.outputs?.eve?.packet ?? false,
       dnsVersion: c.outputs?.eve?.dns?.version ?? 2,
+      xff:
+        c.outputs?.eve?.xff?.enabled === true
+          ? { mode: c.outputs.eve.xff.mode ?? 'extra-data', deployment: c.outputs.eve.xff.deployment ?? 'reverse', header: c.outputs.eve.xff.header ?? 'X-Forwarded-For' }
+          : null,
     },
     stream: {
       overlapPolicy: c.stream?.['overlap-policy'] ?? 'bsd',

@@ -369,6 +369,7 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
         payloadPrintable: eve?.alert.payloadPrintable ?? false,
         packet: eve?.alert.packet ?? false,
         ethernet: eve?.ethernet ?? false,
+        ...(eve?.alert.xff != null ? { xff: eve.alert.xff } : {}),
       },
       ...(thresholds !== null ? { thresholds } : {}),
       ...(fastLog !== null ? { fastLog: (line: string) => fastLog.push(line) } : {}),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { compileAddress, type AddressMatcher } from '../rules/addresses.js';
+import type { XffOptions } from '../rules/alert.js';
 import { DEFAULT_VARS, type RuleVars } from '../rules/vars.js';
 
 /**
@@ -171,7 +172,7 @@ export interface EveSettings {
   anomaly: { decode: boolean; stream: boolean; applayer: boolean };
   /** The dns logger's format: 3 unless the configuration asks for 2 (Suricata 8's default is 3). */
   dnsVersion: 2 | 3;
-  alert: { payload: boolean; payloadPrintable: boolean; packet: boolean };
+  alert: { payload: boolean; payloadPrintable: boolean; packet: boolean; xff: XffOptions | null };
   /** `ethernet: yes`: records carry the MAC addresses (Outpost writes none). */
   ethernet: boolean;
   /** `ipv6-compress: yes` (Suricata 9): IPv6 addresses as RFC 5952 text; otherwise Suricata writes every group in full. */
@@ -255,7 +256,7 @@ function extractVars(tree: YamlMap): RuleVars {
 }
 
 function mergeEve(prior: EveSettings | null, conf: YamlMap): EveSettings {
-  const eve: EveSettings = prior ?? { types: new Set(), anomaly: { decode: false, stream: false, applayer: false }, dnsVersion: 3, alert: { payload: false, payloadPrintable: false, packet: false }, ethernet: false, ipv6Compress: false };
+  const eve: EveSettings = prior ?? { types: new Set(), anomaly: { decode: false, stream: false, applayer: false }, dnsVersion: 3, alert: { payload: false, payloadPrintable: false, packet: false, xff: null }, ethernet: false, ipv6Compress: false };
   if (isTrue(conf.ethernet)) eve.ethernet = true;
   if (isTrue(conf['ipv6-compress'])) eve.ipv6Compress = true;
   const types = conf.types;
@@ -276,6 +277,14 @@ function mergeEve(prior: EveSettings | null, conf: YamlMap): EveSettings {
       if (isTrue(opts.payload)) eve.alert.payload = true;
       if (isTrue(opts['payload-printable'])) eve.alert.payloadPrintable = true;
       if (isTrue(opts.packet)) eve.alert.packet = true;
+      const xff = opts.xff;
+      if (isMap(xff) && isTrue(xff.enabled)) {
+        eve.alert.xff = {
+          mode: xff.mode === 'overwrite' ? 'overwrite' : 'extra-data',
+          deployment: xff.deployment === 'forward' ? 'forward' : 'reverse',
+          header: typeof xff.header === 'string' && xff.header !== '' ? xff.header : 'X-Forwarded-For',
+        };
+      }
     }
     if (name === 'dns' && String(opts.version) === '2') eve.dnsVersion = 2;
     if (name === 'anomaly') {

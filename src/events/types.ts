@@ -220,6 +220,8 @@ export interface AlertRecord {
   target?: AlertEndpoint;
   /** The rule's metadata keyword as key to values. */
   metadata?: Record<string, string[]>;
+  /** The client's address from the HTTP request's X-Forwarded-For header (xff mode extra-data). */
+  xff?: string;
 }
 
 /** One side of an alert (alert.source, alert.target). */

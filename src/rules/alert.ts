@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { LinkType } from '../capture/linktype.js';
 import type { Packet } from '../decode/packet.js';
 import { IpProto, Layer } from '../decode/packet.js';
@@ -21,6 +22,22 @@ export interface AlertOptions {
   categories: ReadonlyMap<string, { description: string }>;
   /** Interface, for live capture. */
   iface?: string;
+  /** The client's address from an HTTP proxy header, as Suricata's xff option. */
+  xff?: XffOptions;
+}
+
+/**
+ * Suricata's X-Forwarded-For handling for alerts on HTTP transactions behind a proxy: the
+ * client's address is read from the request's header and either added to the alert
+ * (`extra-data`: alert.xff) or written over the proxy's address (`overwrite`: src_ip for an alert
+ * on the request side, dest_ip on the response side).
+ */
+export interface XffOptions {
+  mode: 'extra-data' | 'overwrite';
+  /** `reverse` (the proxy is in front of the servers): the last address of the header's list; `forward`: the first. */
+  deployment: 'reverse' | 'forward';
+  /** The header to read (default X-Forwarded-For). */
+  header: string;
 }
 
 const hasPorts = (proto: number): boolean => proto === IpProto.TCP || proto === IpProto.UDP;
@@ -100,6 +117,14 @@ export function alertEvent(hit: AlertHit, options: AlertOptions): AlertEvent {
     for (const k of meta.sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))) alert.metadata[k] = rule.metadata[k]!;
   }
   ev.alert = alert;
+  if (options.xff !== undefined && hit.tx !== null && flow?.appProto === 'http') {
+    const client = forwardedFor(hit.tx.buffer('http.header', 0), options.xff);
+    if (client !== null) {
+      if (options.xff.mode === 'extra-data') alert.xff = client;
+      else if (dir === TO_SERVER) ev.src_ip = client;
+      else ev.dest_ip = client;
+    }
+  }
   if (flow !== null) {
     if (flow.appProto !== '') ev.app_proto = flow.appProto;
     ev.direction = dir === TO_SERVER ? 'to_server' : 'to_client';
@@ -129,6 +154,21 @@ export function alertEvent(hit: AlertHit, options: AlertOptions): AlertEvent {
   }
   if (options.packet === true && p !== null && hit.source !== 'flow-end') packetBytes(ev, p);
   return ev;
+}
+
+/** The client address an HTTP request's forwarding header names, or null when it names none that parses as an IP address. */
+export function forwardedFor(headers: Uint8Array | null, xff: XffOptions): string | null {
+  if (headers === null) return null;
+  const wanted = xff.header.toLowerCase();
+  let value: string | null = null;
+  for (const line of Buffer.from(headers.buffer, headers.byteOffset, headers.length).toString('latin1').split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === wanted) value = line.slice(colon + 1);
+  }
+  if (value === null) return null;
+  const list = value.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const pick = xff.deployment === 'reverse' ? list[list.length - 1] : list[0];
+  return pick !== undefined && isIP(pick) !== 0 ? pick : null;
 }
 
 function mac(b: Uint8Array, at: number): string {

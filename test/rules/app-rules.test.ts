@@ -5,7 +5,8 @@ import type { InspectableTx } from '../../src/rules/buffers.js';
 import { DetectEngine, type AlertHit } from '../../src/rules/engine.js';
 import type { Rule } from '../../src/rules/rule.js';
 import { RuleSet } from '../../src/rules/ruleset.js';
-import { TcpConnection } from '../../src/synth/traffic.js';
+import { forwardedFor } from '../../src/rules/alert.js';
+import { TcpConnection, type SynthCapture } from '../../src/synth/traffic.js';
 import { detect } from './harness.js';
 import { applyTransforms, compressWhitespace, dotprefix, stripWhitespace, toLowercase, toSha256, urlDecode, xorTransform } from '../../src/rules/transforms.js';
 
@@ -122,6 +123,23 @@ describe('application rules compile', () => {
       new TcpConnection(cap, '10.0.0.1:4000', '10.0.0.2:80').handshake().send('client', 'NICK bot\r\nUSER a b c :d\r\n').send('server', ':srv 001 bot :hi\r\n').send('client', 'JOIN #x\r\n').close(),
     );
     assert.ok(irc.sids.includes(1), 'IRC on port 80 is "not http"');
+  });
+
+  test("X-Forwarded-For: the client's address added to the alert, or written over the proxy's on the alert's side", () => {
+    const rules = 'alert http any any -> any any (msg:"req"; http.method; content:"GET"; sid:1;)\nalert http any any -> any any (msg:"resp"; http.stat_code; content:"200"; sid:2;)';
+    const traffic = (cap: SynthCapture): void => {
+      new TcpConnection(cap, '10.0.0.9:4000', '10.0.0.2:80')
+        .handshake()
+        .send('client', 'GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.0.2.1, 198.51.100.7\r\n\r\n')
+        .send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')
+        .close();
+    };
+    const extra = detect(rules, traffic, { xff: { mode: 'extra-data', deployment: 'reverse', header: 'X-Forwarded-For' } });
+    assert.deepEqual(extra.alerts.map((a) => [a.alert.signature_id, a.alert.xff, a.src_ip]), [[1, '198.51.100.7', '10.0.0.9'], [2, '198.51.100.7', '10.0.0.2']]);
+    const over = detect(rules, traffic, { xff: { mode: 'overwrite', deployment: 'forward', header: 'x-forwarded-for' } });
+    assert.deepEqual(over.alerts.map((a) => [a.alert.signature_id, a.src_ip, a.dest_ip, a.alert.xff]), [[1, '192.0.2.1', '10.0.0.2', undefined], [2, '10.0.0.2', '192.0.2.1', undefined]]);
+    assert.equal(forwardedFor(enc('X-Forwarded-For: unknown\r\n'), { mode: 'overwrite', deployment: 'reverse', header: 'X-Forwarded-For' }), null, 'a name that is not an address is not used');
+    assert.equal(detect(rules, traffic).alerts[0]!.alert.xff, undefined, 'off unless configured');
   });
 
   test('an application protocol in the header without its buffers: packet and stream rules on flows of that protocol', () => {

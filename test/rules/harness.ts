@@ -1,5 +1,6 @@
 import { Frame } from '../../src/capture/frame.js';
 import type { AlertEvent, EveEvent } from '../../src/events/types.js';
+import type { XffOptions } from '../../src/rules/alert.js';
 import { RuleSet } from '../../src/rules/ruleset.js';
 import { createProtocols } from '../../src/protocols/index.js';
 import { Pipeline } from '../../src/sensor/pipeline.js';
@@ -10,7 +11,7 @@ import { DEFAULT_VARS, withHomeNet } from '../../src/rules/vars.js';
 export function detect(
   rules: string,
   craft: (cap: SynthCapture) => void,
-  options: { homeNet?: string; packetAlertMax?: number; payload?: boolean } = {},
+  options: { homeNet?: string; packetAlertMax?: number; payload?: boolean; xff?: XffOptions } = {},
 ): { events: EveEvent[]; alerts: AlertEvent[]; fast: string[]; set: RuleSet; sids: number[] } {
   const set = new RuleSet(options.homeNet !== undefined ? { vars: withHomeNet(DEFAULT_VARS, options.homeNet, false) } : {});
   const report = set.loadText(rules, 'test.rules');
@@ -23,7 +24,7 @@ export function detect(
     detect: {
       rules: set.rules,
       engine: options.packetAlertMax !== undefined ? { packetAlertMax: options.packetAlertMax } : {},
-      alert: { categories: set.ctx.classifications, payload: options.payload ?? false },
+      alert: { categories: set.ctx.classifications, payload: options.payload ?? false, ...(options.xff !== undefined ? { xff: options.xff } : {}) },
       fastLog: (l) => fast.push(l),
     },
     flow: { idSalt: 1 },
