@@ -157,9 +157,10 @@ export function eveText(bytes: Uint8Array): string {
   }
 }
 
-/** Bytes as one character each (chunked: apply() takes a bounded number of arguments). */
+/** Bytes as one character each: a loop for names of ordinary length, Buffer's decoder for long ones. */
 function latin1(bytes: Uint8Array): string {
+  if (bytes.length > 64) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   let out = '';
-  for (let i = 0; i < bytes.length; i += 4096) out += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 4096)));
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
   return out;
 }

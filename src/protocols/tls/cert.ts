@@ -179,9 +179,28 @@ const colonHex = (bytes: Uint8Array | Buffer, upper: boolean): string => {
   return (upper ? h.toUpperCase() : h).replace(/(..)(?!$)/g, '$1:');
 };
 
+/**
+ * Certificates already read, by fingerprint and length: a network sees the same few certificates
+ * in flow after flow, and checking one in full (Node's X509Certificate) costs far more than its
+ * hash. Bounded: emptied when full.
+ */
+const seen = new Map<string, CertificateInfo>();
+const SEEN_MAX = 4096;
+
 /** Reads one DER certificate. Never throws: bytes that are not a certificate give `problem`. */
 export function certificateInfo(der: Uint8Array): CertificateInfo {
-  const info: CertificateInfo = { subject: null, issuerdn: null, serial: null, fingerprint: colonHex(createHash('sha1').update(der).digest(), false), notbefore: null, notafter: null, problem: null };
+  const fingerprint = colonHex(createHash('sha1').update(der).digest(), false);
+  const key = `${fingerprint}/${der.length}`;
+  const known = seen.get(key);
+  if (known !== undefined) return { ...known };
+  if (seen.size >= SEEN_MAX) seen.clear();
+  const info = readCertificate(der, fingerprint);
+  seen.set(key, info);
+  return { ...info };
+}
+
+function readCertificate(der: Uint8Array, fingerprint: string): CertificateInfo {
+  const info: CertificateInfo = { subject: null, issuerdn: null, serial: null, fingerprint, notbefore: null, notafter: null, problem: null };
   let fields: Omit<CertificateInfo, 'fingerprint' | 'problem'>;
   try {
     const cert = expect(der, 0, der.length, 0x30, 'the certificate');
