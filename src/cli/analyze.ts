@@ -12,9 +12,10 @@ import { summaryText } from './read.js';
 
 export const ANALYZE_USAGE = `usage: outpost analyze <capture>... --rules <file|dir>... [options]
 
-Reads captures and runs them through the sensor: decoding, flows, stream reassembly and the
-rules. Writes DIR/eve.json (alert, flow and anomaly records) and DIR/fast.log (Suricata's
-format), and a summary to standard error.
+Reads captures and runs them through the sensor: decoding, flows, stream reassembly, the
+protocol analyzers and the rules. Writes DIR/eve.json (alert, flow, anomaly, http, dns, tls,
+irc, ftp, tftp and fileinfo records) and DIR/fast.log (Suricata's format), and a summary to
+standard error. Transferred files are kept only when the configuration's file-store is enabled.
 
 options:
   -r, --rules PATH        a rule file or a directory of *.rules (repeatable)
