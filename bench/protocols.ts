@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { openByteSource, readCapture } from '../src/capture/index.js';
 import { createProtocols } from '../src/protocols/index.js';
 import { Pipeline } from '../src/sensor/pipeline.js';
-import { BENCH_CAPTURE, captureInfo, describeCapture, repoRoot } from './capture.js';
+import { BENCH_CAPTURE, captureInfo, describeCapture, rawRead, repoRoot } from './capture.js';
 
 /**
  * What each application-layer analyzer costs: the pipeline (decode, flows, reassembly) on the
@@ -38,16 +38,12 @@ function peakRss(): number {
   return m === null ? process.resourceUsage().maxRSS * 1024 : Number(m[1]) * 1024;
 }
 
-/** Modes: "raw" (read only), "none" (no application layer), a protocol name, or "all". */
+/** Modes: "raw" (the file's bytes read, the limit), "none" (no application layer), a protocol name, or "all". */
 async function run(mode: string, capture: string): Promise<Result> {
   const records: Record<string, number> = {};
   if (mode === 'raw') {
-    const t0 = performance.now();
-    let frames = 0;
-    const summary = await readCapture(await openByteSource(capture), () => {
-      frames++;
-    });
-    return { mode, seconds: (performance.now() - t0) / 1000, frames, bytes: summary.bytes, records, detected: {}, peakRss: peakRss() };
+    const r = rawRead(capture);
+    return { mode, seconds: r.seconds, frames: captureInfo(capture).packets, bytes: r.bytes, records, detected: {}, peakRss: peakRss() };
   }
   const protocols = mode === 'none' ? [] : createProtocols(mode === 'all' ? undefined : new Set([mode]));
   if (mode !== 'none' && protocols.length === 0) throw new Error(`no protocol named ${mode}`);

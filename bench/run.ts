@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { openByteSource, readCapture } from '../src/capture/index.js';
 import { Decoder, Packet } from '../src/decode/index.js';
 import { Pipeline } from '../src/sensor/pipeline.js';
 import type { BenchCaptureInfo } from '../src/synth/bench-capture.js';
-import { BENCH_CAPTURE, captureInfo, describeCapture, repoRoot } from './capture.js';
+import { BENCH_CAPTURE, captureInfo, describeCapture, rawRead, repoRoot } from './capture.js';
 
 /**
  * The packet-path benchmark: how fast Outpost reads, decodes, and follows flows through a
@@ -35,11 +35,6 @@ const MODE_MEANING: Record<Mode, string> = {
   decode: 'readCapture + Decoder.decode per frame',
   full: 'readCapture + Pipeline (decode, flow table, TCP reassembly); EVE records counted, not written',
 };
-
-/** The reader's window, as src/capture/reader.ts has it: the raw read uses the same size. */
-const WINDOW_BYTES = 4 * 1024 * 1024;
-/** One byte touched per page, so the read cannot be optimised away yet costs next to nothing. */
-const PAGE = 4096;
 
 /** What a child reports to the parent, as one JSON line on stdout. */
 interface ModeResult {
@@ -83,17 +78,7 @@ async function runMode(mode: Mode, path: string): Promise<ModeResult> {
   let capturedBytes: number | null = null;
   const detail: Record<string, unknown> = {};
   if (mode === 'raw') {
-    const fd = openSync(path, 'r');
-    const buf = new Uint8Array(WINDOW_BYTES);
-    let touched = 0;
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      fileBytes += n;
-      for (let i = 0; i < n; i += PAGE) touched += buf[i]!;
-    }
-    closeSync(fd);
-    detail.touched = touched;
+    fileBytes = rawRead(path).bytes;
   } else {
     const source = await openByteSource(path);
     let summary;
