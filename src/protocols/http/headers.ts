@@ -27,10 +27,6 @@ export interface HeaderField {
 const CR = 0x0d;
 const LF = 0x0a;
 
-export function isLws(c: number | undefined): boolean {
-  return c === 0x20 || c === 0x09;
-}
-
 /** libhtp's htp_is_space (isspace in the C locale). */
 export function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0b || c === 0x0c || c === 0x0d;
@@ -48,13 +44,10 @@ export function isToken(c: number): boolean {
   }
 }
 
-/** libhtp's htp_chomp: the line without its trailing line ends ("\n" or "\r\n", repeatedly). */
+/** libhtp-rs chomp: the line without its trailing line ends (every CR and LF at its end). */
 export function chomp(line: Uint8Array): Uint8Array {
   let len = line.length;
-  while (len > 0 && line[len - 1] === LF) {
-    len--;
-    if (len > 0 && line[len - 1] === CR) len--;
-  }
+  while (len > 0 && (line[len - 1] === LF || line[len - 1] === CR)) len--;
   return line.subarray(0, len);
 }
 
@@ -66,47 +59,6 @@ export function latin1(data: Uint8Array): string {
 
 export function lowerKey(name: Uint8Array): string {
   return latin1(name).toLowerCase();
-}
-
-/** A parsed header line and what was wrong with it (libhtp htp_parse_request_header_generic). */
-export interface ParsedHeaderLine {
-  name: Uint8Array;
-  value: Uint8Array;
-  missingColon: boolean;
-  /** Empty name, whitespace before the colon, or a name that is not a token. */
-  invalid: boolean;
-}
-
-/**
- * Splits one (chomped, unfolded) header line. Without a colon the whole line is the value of an
- * empty name; the name ends at the colon (or a NUL), loses whitespace before the colon, and the
- * value ends at a NUL, with surrounding whitespace removed.
- */
-export function parseHeaderLine(data: Uint8Array): ParsedHeaderLine {
-  const len = data.length;
-  let colon = 0;
-  while (colon < len && data[colon] !== 0 && data[colon] !== 0x3a) colon++;
-  if (colon === len || data[colon] === 0) {
-    return { name: new Uint8Array(0), value: copyBytes(data), missingColon: true, invalid: false };
-  }
-  let invalid = colon === 0;
-  let nameEnd = colon;
-  while (nameEnd > 0 && isLws(data[nameEnd - 1])) {
-    nameEnd--;
-    invalid = true;
-  }
-  let vs = colon + 1;
-  while (vs < len && isLws(data[vs])) vs++;
-  let ve = vs;
-  while (ve < len && data[ve] !== 0) ve++;
-  while (ve > vs && isLws(data[ve - 1])) ve--;
-  for (let i = 0; i < nameEnd; i++) {
-    if (!isToken(data[i]!)) {
-      invalid = true;
-      break;
-    }
-  }
-  return { name: copyBytes(data, 0, nameEnd), value: copyBytes(data, vs, ve), missingColon: false, invalid };
 }
 
 /**
@@ -130,6 +82,8 @@ export class HeaderSet {
   /** Kept header lines, in order (trailers last). */
   readonly list: HttpHeader[] = [];
   private readonly table = new Map<string, HeaderField>();
+  /** The same fields by name with NULs dropped: libhtp looks headers up "nocase_nozero". */
+  private readonly withoutNuls = new Map<string, HeaderField>();
   private repetitions = 0;
   /** Repeated lines dropped past the repetition limit. */
   dropped = 0;
@@ -144,7 +98,10 @@ export class HeaderSet {
     const existing = this.table.get(h.key);
     if (existing === undefined) {
       if (this.table.size >= this.maxHeaders) return 'too-many';
-      this.table.set(h.key, { name: h.name, value: h.value, repeated: false });
+      const field: HeaderField = { name: h.name, value: h.value, repeated: false };
+      this.table.set(h.key, field);
+      const bare = h.key.replace(/\0/g, '');
+      if (!this.withoutNuls.has(bare)) this.withoutNuls.set(bare, field);
       this.list.push(h);
       return null;
     }
@@ -173,13 +130,13 @@ export class HeaderSet {
     return null;
   }
 
-  /** The combined value of a header (lowercase name), or null. */
+  /** The combined value of a header (lowercase name), or null; NULs in sent names are ignored. */
   get(key: string): Uint8Array | null {
-    return this.table.get(key)?.value ?? null;
+    return this.field(key)?.value ?? null;
   }
 
   field(key: string): HeaderField | null {
-    return this.table.get(key) ?? null;
+    return this.table.get(key) ?? this.withoutNuls.get(key) ?? null;
   }
 
   /** The combined headers in first-seen order (Suricata's http.header is built from these). */
@@ -196,6 +153,7 @@ export class HeaderSet {
   clear(): void {
     this.list.length = 0;
     this.table.clear();
+    this.withoutNuls.clear();
     this.repetitions = 0;
     this.dropped = 0;
   }
@@ -220,4 +178,357 @@ export function headerEvent(dir: 0 | 1, kind: 'missing-colon' | 'invalid' | 'fol
     case 'too-long':
       return req ? 'REQUEST_FIELD_TOO_LONG' : 'RESPONSE_FIELD_TOO_LONG';
   }
+}
+
+/** Whose line rules a header block follows: a response also ends lines at a bare CR (libhtp-rs headers.rs `Side`). */
+export type HeaderSide = 'request' | 'response';
+
+/** What libhtp-rs (headers.rs HeaderFlags) notes about one parsed header. */
+export interface BlockHeaderFlags {
+  /** Continuation lines were joined into the value. */
+  folded: boolean;
+  /** No colon: the whole line is the value of an empty name. */
+  missingColon: boolean;
+  /** A colon with nothing before it. */
+  nameEmpty: boolean;
+  /** Whitespace (or a folded line end) before the name: a continuation line taken as a header. */
+  nameLeadingSpace: boolean;
+  /** Whitespace between the name and the colon. */
+  nameTrailingSpace: boolean;
+  /** The name has characters a token may not. */
+  nameNotToken: boolean;
+  /** A line end mixing LF and CR oddly ("\n\r\r\n", "\r\n\r "). */
+  deformedEol: boolean;
+}
+
+/** One header as the block parser found it: name and value trimmed of whitespace, NULs kept. */
+export interface BlockHeader {
+  readonly name: Uint8Array;
+  readonly value: Uint8Array;
+  readonly flags: BlockHeaderFlags;
+  /** Bytes it spans, folded lines and line ends included. */
+  readonly length: number;
+}
+
+type Parsed = { header: Omit<BlockHeader, 'length'>; end: number };
+
+export interface HeaderBlockResult {
+  /** Headers complete in the bytes given (each with its line end). */
+  headers: BlockHeader[];
+  /** Bytes those headers (and the terminator, when `done`) used. */
+  consumed: number;
+  /** The empty line ending the block was found. */
+  done: boolean;
+}
+
+/** The bytes given end before the parser can decide: wait for more (nom's Incomplete). */
+class NeedMore {}
+const NEED = new NeedMore();
+
+/**
+ * libhtp-rs keeps a header's folded lines to 128 ("limits quadratic complexity when each new
+ * packet just keeps adding a folded line"); the 129th continuation starts over as a header.
+ */
+const MAX_FOLDS = 128;
+
+/**
+ * The header block of a message (or the trailers of a chunked one) as libhtp-rs reads it
+ * (headers.rs `Parser::headers`), over the bytes buffered since the last complete header. A
+ * line ends at LF or CRLF, and in a response also at a bare CR or "\n\r" (browsers accept them);
+ * a line starting with space, tab or NUL continues the previous one, except in a response where
+ * it reads "name:" (then it is a header of its own); the name runs to the first colon, and NULs
+ * stay in names and values (look-ups ignore them).
+ *
+ * One difference on purpose: where libhtp-rs decides from what a TCP segment happens to hold
+ * (an end-of-line sequence cut at the segment's end counts as its shorter form), this waits for
+ * the bytes that decide, so any cutting of the stream gives the same headers. `complete` says
+ * the stream ended: nothing more will come, so what is cut short counts as not matching.
+ * `afterHeader` says headers of this block were taken already: `data` starts where one ended.
+ */
+export function parseHeaderBlock(data: Uint8Array, side: HeaderSide, complete: boolean, afterHeader = false): HeaderBlockResult {
+  return new HeaderBlockParser(data, side === 'response', complete).headers(afterHeader);
+}
+
+interface Eol {
+  end: number;
+  deformed: boolean;
+}
+
+interface ValueBytes {
+  start: number;
+  stop: number;
+  /** The line end's length (a fold's line end included). */
+  eolLength: number;
+  deformed: boolean;
+  /** The whitespace byte that folds the next line in, or -1 when the value ends here. */
+  fold: number;
+  end: number;
+}
+
+class HeaderBlockParser {
+  constructor(
+    private readonly d: Uint8Array,
+    private readonly response: boolean,
+    private readonly complete: boolean,
+  ) {}
+
+  /** `text` at `p`: the end of it, -1 if it is not there, NEED when the bytes stop first. */
+  private tag(p: number, text: string): number {
+    for (let i = 0; i < text.length; i++) {
+      if (p + i >= this.d.length) {
+        if (this.complete) return -1;
+        throw NEED;
+      }
+      if (this.d[p + i] !== text.charCodeAt(i)) return -1;
+    }
+    return p + text.length;
+  }
+
+  private firstTag(p: number, texts: readonly string[]): number {
+    for (const t of texts) {
+      const e = this.tag(p, t);
+      if (e >= 0) return e;
+    }
+    return -1;
+  }
+
+  private isEol(c: number | undefined): boolean {
+    return c === LF || (this.response && c === CR);
+  }
+
+  /** complete_eol_regular: a response also takes "\n\r" and a bare CR. */
+  private eolRegular(p: number): number {
+    return this.firstTag(p, this.response ? ['\r\n', '\n\r', '\n', '\r'] : ['\r\n', '\n']);
+  }
+
+  /** complete_eol_deformed: "\n\r\r\n" before another line end; response "\r\n\r" + CR/SP/HT run; request "\n\r" before CRLF. */
+  private eolDeformed(p: number): number {
+    const a = this.tag(p, '\n\r\r\n');
+    if (a >= 0 && this.firstTag(a, ['\n', '\r\n']) >= 0) return a;
+    if (!this.response) {
+      const b = this.tag(p, '\n\r');
+      return b >= 0 && this.tag(b, '\r\n') >= 0 ? b : -1;
+    }
+    let q = this.tag(p, '\r\n\r');
+    if (q < 0) return -1;
+    const runStart = q;
+    while (q < this.d.length && (this.d[q] === CR || this.d[q] === 0x20 || this.d[q] === 0x09)) q++;
+    if (q === this.d.length && !this.complete) throw NEED;
+    if (q === runStart) return -1;
+    const lf = this.tag(q, '\n');
+    if (lf >= 0) q = lf;
+    return this.firstTag(q, ['\n', '\r\n']) >= 0 ? -1 : q;
+  }
+
+  /** complete_eol: a deformed line end, else a regular one. */
+  private eolAny(p: number): Eol | null {
+    const d = this.eolDeformed(p);
+    if (d >= 0) return { end: d, deformed: true };
+    const r = this.eolRegular(p);
+    return r >= 0 ? { end: r, deformed: false } : null;
+  }
+
+  /** folding_lws: the byte that makes the next line a continuation (SP, HT, NUL). */
+  private foldByte(p: number): boolean {
+    if (p >= this.d.length) {
+      if (this.complete) return false;
+      throw NEED;
+    }
+    const c = this.d[p];
+    return c === 0x20 || c === 0x09 || c === 0;
+  }
+
+  /** folding: a line end then a fold byte (a response folds only after a regular line end). */
+  private folding(p: number): Eol | null {
+    let e: Eol | null;
+    if (this.response) {
+      const end = this.eolRegular(p);
+      e = end >= 0 ? { end, deformed: false } : null;
+    } else {
+      e = this.eolAny(p);
+    }
+    if (e === null || !this.foldByte(e.end)) return null;
+    return e;
+  }
+
+  /** value_bytes: the value to its line end, and whether a continuation line follows. */
+  private valueBytes(p: number): ValueBytes | null {
+    let stop = p;
+    while (stop < this.d.length && !this.isEol(this.d[stop])) stop++;
+    // take_till is streaming even once the stream ended: a value without line end is not a header.
+    if (stop === this.d.length) throw NEED;
+    if (stop > p && this.d[stop - 1] === CR) stop--;
+    const fold = this.folding(stop);
+    if (fold !== null) return { start: p, stop, eolLength: fold.end - stop, deformed: fold.deformed, fold: this.d[fold.end]!, end: fold.end + 1 };
+    const eol = this.eolAny(stop);
+    if (eol === null) return null;
+    // The line end must not be a fold (the `not(folding_lws)` of eol), unless the stream ended.
+    if (!this.complete && this.foldByte(eol.end)) return null;
+    return { start: p, stop, eolLength: eol.end - stop, deformed: eol.deformed, fold: -1, end: eol.end };
+  }
+
+  /** A response's peek after a fold: "name:" means a new header, not a continuation. */
+  private looksLikeHeader(p: number): boolean {
+    let q = p;
+    const spaces = (): void => {
+      while (q < this.d.length && (this.d[q] === 0x20 || this.d[q] === 0x09)) q++;
+      if (q === this.d.length) throw NEED;
+    };
+    spaces();
+    const tokenStart = q;
+    while (q < this.d.length && isToken(this.d[q]!)) q++;
+    if (q === this.d.length) throw NEED;
+    const tokens = q - tokenStart;
+    spaces();
+    if (this.tag(q, ':') < 0) return false;
+    q++;
+    spaces();
+    return tokens > 0;
+  }
+
+  /** value: the value with its continuation lines, joined by their first whitespace byte. */
+  private value(p: number): { value: Uint8Array; folded: boolean; deformed: boolean; end: number } | null {
+    const first = this.valueBytes(p);
+    if (first === null) return null;
+    const parts: number[] = [...this.d.subarray(first.start, first.stop)];
+    let rest = first.end;
+    let deformed = first.deformed;
+    const folded = first.fold >= 0;
+    let fold = first.fold;
+    let i = rest;
+    for (let n = 0; fold >= 0 && n < MAX_FOLDS; n++) {
+      if (this.response && this.looksLikeHeader(i)) {
+        // libhtp-rs: "ambiguous name with lws vs. value with folding": a new header starts at i.
+        return { value: trimSpace(Uint8Array.from(parts)), folded: false, deformed, end: i };
+      }
+      const next = this.valueBytes(i);
+      if (next === null) return null;
+      i = next.end;
+      deformed ||= next.deformed;
+      if (parts.length > 0) parts.push(fold);
+      if (next.stop > next.start || next.eolLength > 1) {
+        rest = next.end;
+        for (let k = next.start; k < next.stop; k++) parts.push(this.d[k]!);
+      } else if (next.end < this.d.length && this.d[next.end] === LF) {
+        // An empty continuation and then LF: the block ends here.
+        rest = next.end;
+      }
+      // Otherwise the empty continuation is left to be read as the end of the block.
+      if (next.fold < 0) break;
+      fold = next.fold;
+    }
+    return { value: trimSpace(Uint8Array.from(parts)), folded, deformed, end: rest };
+  }
+
+  /** name: up to the first colon; a line end inside counts only if SP (or CRLF) follows it. */
+  private nameEnd(p: number): number {
+    let terminated = 0;
+    for (let i = p; i < this.d.length; i++) {
+      const c = this.d[i]!;
+      if (terminated === 0) {
+        if (c === 0x3a) return i;
+        if (c === LF || (this.response && c === CR)) terminated = c;
+      } else if (c === 0x20) {
+        terminated = 0;
+      } else if (c === LF && terminated === CR) {
+        terminated = c;
+      } else {
+        return i - 1;
+      }
+    }
+    return p;
+  }
+
+  private headerWithColon(p: number): Parsed | null {
+    const ne = this.nameEnd(p);
+    if (this.tag(ne, ':') < 0) return null;
+    let q = ne + 1;
+    while (q < this.d.length && (this.d[q] === 0x20 || this.d[q] === 0x09)) q++;
+    if (q === this.d.length) throw NEED;
+    const v = this.value(q);
+    if (v === null) return null;
+    const raw = this.d.subarray(p, ne);
+    let tokenEnd = 0;
+    while (tokenEnd < raw.length && (raw[tokenEnd] === 0x20 || raw[tokenEnd] === 0x09)) tokenEnd++;
+    while (tokenEnd < raw.length && isToken(raw[tokenEnd]!)) tokenEnd++;
+    while (tokenEnd < raw.length && (raw[tokenEnd] === 0x20 || raw[tokenEnd] === 0x09)) tokenEnd++;
+    const flags: BlockHeaderFlags = {
+      folded: v.folded,
+      missingColon: false,
+      nameEmpty: raw.length === 0,
+      nameLeadingSpace: raw.length > 0 && isSpace(raw[0]),
+      nameTrailingSpace: raw.length > 0 && isSpace(raw[raw.length - 1]),
+      // token_chars is streaming: a name that is all token stops at its end and is not flagged.
+      nameNotToken: tokenEnd < raw.length,
+      deformedEol: v.deformed,
+    };
+    return { header: { name: trimSpace(raw), value: v.value, flags }, end: v.end };
+  }
+
+  private headerSansColon(p: number): Parsed | null {
+    if (this.tag(p, '\r\n') >= 0) return null;
+    const v = this.value(p);
+    if (v === null) return null;
+    const flags: BlockHeaderFlags = {
+      folded: v.folded,
+      missingColon: true,
+      nameEmpty: true,
+      nameLeadingSpace: false,
+      nameTrailingSpace: false,
+      nameNotToken: false,
+      deformedEol: v.deformed,
+    };
+    return { header: { name: new Uint8Array(0), value: v.value, flags }, end: v.end };
+  }
+
+  /** header: with a colon if that parses completely, else the whole line as a value. */
+  private header(p: number): Parsed | null {
+    try {
+      const h = this.headerWithColon(p);
+      if (h !== null) return h;
+    } catch (e) {
+      if (e !== NEED) throw e;
+    }
+    return this.headerSansColon(p);
+  }
+
+  headers(afterHeader: boolean): HeaderBlockResult {
+    const out: BlockHeader[] = [];
+    let i = 0;
+    try {
+      if (afterHeader) {
+        const end = this.eolRegular(0);
+        if (end >= 0) return { headers: out, consumed: end, done: true };
+      } else if (this.tag(0, '\r\n') >= 0 || (this.tag(0, '\n') >= 0 && this.tag(1, '\r') < 0)) {
+        // An empty line first: no headers. libhtp-rs gets there for CRLF only; for a bare LF it
+        // would read an empty header and go on reading the body as headers (see NOTES.md).
+        return { headers: out, consumed: this.d[0] === CR ? 2 : 1, done: true };
+      }
+      for (;;) {
+        const h = this.header(i);
+        if (h === null) {
+          const eol = out.length === 0 && !afterHeader ? this.eolAny(i) : null;
+          if (eol !== null) return { headers: out, consumed: eol.end, done: true };
+          // Bytes no header rule takes; they stay buffered until the line limit stops the message.
+          return { headers: out, consumed: i, done: false };
+        }
+        out.push({ ...h.header, length: h.end - i });
+        i = h.end;
+        const end = this.eolRegular(i);
+        if (end >= 0) return { headers: out, consumed: end, done: true };
+      }
+    } catch (e) {
+      if (e !== NEED) throw e;
+      return { headers: out, consumed: i, done: false };
+    }
+  }
+}
+
+/** libhtp-rs trimmed(): whitespace (htp_is_space) off both ends; NULs stay. */
+function trimSpace(data: Uint8Array): Uint8Array {
+  let s = 0;
+  let e = data.length;
+  while (s < e && isSpace(data[s])) s++;
+  while (e > s && isSpace(data[e - 1])) e--;
+  return copyBytes(data, s, e);
 }

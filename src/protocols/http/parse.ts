@@ -1,6 +1,6 @@
 import { ContentDecoder, contentCodings } from './body.js';
 import type { HttpEvent } from './events.js';
-import { chomp, headerEvent, isLws, isSpace, lowerKey, parseContentLength, parseHeaderLine, type HttpHeader } from './headers.js';
+import { chomp, headerEvent, isSpace, lowerKey, parseContentLength, parseHeaderBlock, type BlockHeader, type HttpHeader } from './headers.js';
 import { httpLimits, type HttpLimits } from './limits.js';
 import { HttpTransaction, type HttpMessage, type HttpVersion } from './transaction.js';
 import { copyBytes, normalizeUri, parseDecimal, parseHostPort } from './uri.js';
@@ -80,6 +80,25 @@ function looksLikeStatusLine(data: Uint8Array): boolean {
   return (data[pos]! | 0x20) === 0x68 && (data[pos + 1]! | 0x20) === 0x74 && (data[pos + 2]! | 0x20) === 0x74 && (data[pos + 3]! | 0x20) === 0x70;
 }
 
+/** libhtp's chunked control characters: what may stand before a chunk size (and fill an empty line). */
+function isChunkedCtl(c: number | undefined): boolean {
+  return c === CR || c === LF || c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+}
+
+/**
+ * libhtp-rs is_valid_chunked_length_data: the start of a chunk-size line (its LF not seen yet) can
+ * still be one unless its first byte after control characters is not a hex digit.
+ */
+export function chunkLengthCanStart(data: Uint8Array): boolean {
+  let pos = 0;
+  while (pos < data.length && isChunkedCtl(data[pos])) pos++;
+  return pos === data.length || isHexDigit(data[pos]!);
+}
+
 /**
  * libhtp's htp_parse_chunked_length: leading whitespace and line ends skipped (nothing left: an
  * empty line, skipped), then hex digits; junk after them is ignored, a ';' there is an extension.
@@ -87,7 +106,7 @@ function looksLikeStatusLine(data: Uint8Array): boolean {
  */
 function parseChunkSize(line: Uint8Array): { size: number | null; empty: boolean; extension: boolean } {
   let pos = 0;
-  while (pos < line.length && (line[pos] === CR || line[pos] === LF || line[pos] === 0x20 || line[pos] === 0x09 || line[pos] === 0x0b || line[pos] === 0x0c)) pos++;
+  while (pos < line.length && isChunkedCtl(line[pos])) pos++;
   if (pos === line.length) return { size: null, empty: true, extension: false };
   let size = 0;
   const start = pos;
@@ -114,11 +133,39 @@ class LineBuffer {
 
   constructor(private readonly limit: number) {}
 
-  /** Takes bytes up to and including the next LF; returns the offset after what it took. */
-  take(data: Uint8Array, off: number, end: number): number {
-    const lf = data.indexOf(LF, off);
-    const stop = lf >= 0 && lf < end ? lf + 1 : end;
-    this.complete = stop > off && data[stop - 1] === LF;
+  /**
+   * Takes bytes up to and including the next LF; returns the offset after what it took. With
+   * `crEnds` (a status line: libhtp-rs take_till_eol) a bare CR ends the line too, once the byte
+   * after it shows it is not CRLF.
+   */
+  take(data: Uint8Array, off: number, end: number, crEnds = false): number {
+    if (crEnds && this.length > 0 && !this.overflow && this.buf[this.length - 1] === CR) {
+      // The last piece ended on a CR: the line ends there, with the LF if one follows.
+      if (off < end && data[off] === LF) return this.append(data, off, off + 1, true);
+      this.complete = true;
+      return off;
+    }
+    let stop = end;
+    let complete = false;
+    for (let i = off; i < end; i++) {
+      const c = data[i];
+      if (c === LF) {
+        stop = i + 1;
+        complete = true;
+        break;
+      }
+      if (c === CR && crEnds) {
+        if (i + 1 === end) break;
+        stop = data[i + 1] === LF ? i + 2 : i + 1;
+        complete = true;
+        break;
+      }
+    }
+    return this.append(data, off, stop, complete);
+  }
+
+  private append(data: Uint8Array, off: number, stop: number, complete: boolean): number {
+    this.complete = complete;
     const n = stop - off;
     if (this.length + n > this.limit) {
       this.overflow = true;
@@ -148,6 +195,12 @@ class LineBuffer {
   }
 }
 
+/**
+ * Bytes past a header's end the block parser may need to see before taking it ("\n\r\r\n" and
+ * the line end after it): a header within the field limit is never refused for them.
+ */
+const HEADER_LOOKAHEAD = 8;
+
 /** A direction's parsing state. */
 const enum State {
   Idle,
@@ -165,6 +218,8 @@ const enum State {
   ConnectWait,
   /** After an HTTP/0.9 request: libhtp ignores the rest of the client's data. */
   Ignore,
+  /** A line that is no status line came where one was due: the two bytes after it decide (response side). */
+  JunkLine,
   Tunnel,
   Error,
 }
@@ -174,8 +229,11 @@ abstract class Side {
   state: State = State.Idle;
   tx: HttpTransaction | null = null;
   protected readonly line: LineBuffer;
-  private pending: Uint8Array | null = null;
-  private pendingFolded = false;
+  /** Header bytes not yet taken by the block parser (an unfinished header, or a line end awaiting the byte after it). */
+  private headerBuf = new Uint8Array(0);
+  private headerLen = 0;
+  /** Headers of the current block were taken: the buffer starts where one ended. */
+  private headerTaken = false;
   protected inTrailers = false;
   protected left = 0;
   protected decoder: ContentDecoder | null = null;
@@ -214,9 +272,12 @@ abstract class Side {
       switch (this.state) {
         case State.Idle:
         case State.Line:
-        case State.Headers:
         case State.ChunkSize: {
           off = this.collect(data, off, end);
+          break;
+        }
+        case State.Headers: {
+          off = this.headerBytes(data, off, end);
           break;
         }
         case State.Body:
@@ -258,7 +319,7 @@ abstract class Side {
   }
 
   protected collect(data: Uint8Array, off: number, end: number): number {
-    const next = this.line.take(data, off, end);
+    const next = this.line.take(data, off, end, this.dir === 1 && (this.state === State.Idle || this.state === State.Line));
     if (this.state === State.Idle && this.line.content) this.begin();
     if (this.state === State.Error) return end;
     if (this.line.overflow) {
@@ -266,11 +327,20 @@ abstract class Side {
       this.skipped += end - next;
       return end;
     }
-    if (!this.line.complete) return next;
+    if (!this.line.complete) {
+      if (this.dir === 1 && this.state === State.ChunkSize && !chunkLengthCanStart(this.line.bytes)) {
+        // libhtp-rs response_body_chunked_length: a chunk-size line that cannot become one (no
+        // hex digit first) is not waited for: the body is identity to the close from here.
+        const bytes = copyBytes(this.line.bytes);
+        this.line.reset();
+        this.wire(bytes.length);
+        this.badChunkSize(bytes);
+      }
+      return next;
+    }
     const bytes = this.line.bytes;
     this.line.reset();
     if (this.state === State.Idle || this.state === State.Line) this.lineDone(bytes);
-    else if (this.state === State.Headers) this.headerLine(bytes);
     else this.chunkSizeLine(bytes);
     return next;
   }
@@ -315,62 +385,89 @@ abstract class Side {
 
   protected beginHeaders(trailers: boolean): void {
     this.inTrailers = trailers;
-    this.pending = null;
-    this.pendingFolded = false;
+    this.headerLen = 0;
+    this.headerTaken = false;
     this.state = State.Headers;
   }
 
-  private headerLine(bytes: Uint8Array): void {
-    const m = this.message();
-    if (m === null) return;
-    m.headersRaw.append(bytes);
-    const data = chomp(bytes);
-    if (data.length === 0) {
-      if (!this.flushHeader()) return;
-      if (this.inTrailers) {
-        this.inTrailers = false;
-        this.endBody();
-        this.messageDone();
-      } else {
-        this.headersDone();
-      }
-      return;
+  /** Header (or trailer) bytes: buffered until libhtp-rs's block parser can take whole headers. */
+  private headerBytes(data: Uint8Array, off: number, end: number): number {
+    const before = this.headerLen;
+    const n = end - off;
+    if (before + n > this.headerBuf.length) {
+      const grown = new Uint8Array(Math.max(before + n, this.headerBuf.length * 2, 256));
+      grown.set(this.headerBuf.subarray(0, before));
+      this.headerBuf = grown;
     }
-    if (isLws(data[0])) {
-      if (this.pending === null) {
-        // A continuation line with nothing to continue: libhtp keeps it as a header of its own.
-        this.event(headerEvent(this.dir, 'folding'));
-        this.pending = copyBytes(data);
-        this.pendingFolded = false;
-        return;
-      }
-      if (this.pending.length + data.length > this.conn.limits.fieldLimit) {
+    this.headerBuf.set(data.subarray(off, end), before);
+    this.headerLen += n;
+    const r = this.takeHeaders(false);
+    if (r === null) return end;
+    if (!r.done) {
+      // What is left is one unfinished header (and the few bytes after a line end that decide
+      // it): libhtp's field limit bounds it.
+      if (this.headerLen > this.conn.limits.fieldLimit + HEADER_LOOKAHEAD) {
         this.fail(headerEvent(this.dir, 'too-long'));
-        return;
+        this.skipped += this.headerLen;
       }
-      const joined = new Uint8Array(this.pending.length + data.length);
-      joined.set(this.pending);
-      joined.set(data, this.pending.length);
-      this.pending = joined;
-      this.pendingFolded = true;
-      return;
+      return end;
     }
-    if (!this.flushHeader()) return;
-    this.pending = copyBytes(data);
-    this.pendingFolded = false;
+    const used = r.consumed - before;
+    // Bytes buffered earlier that the block did not use (its end was decided by what followed).
+    const earlier = used < 0 ? copyBytes(this.headerBuf, 0, -used) : null;
+    this.headerLen = 0;
+    this.headersEnd();
+    if (earlier === null) return off + used;
+    this.feed(earlier);
+    return off;
   }
 
-  /** Adds the header being assembled, if any; false when the message had to stop. */
-  protected flushHeader(): boolean {
-    const data = this.pending;
-    if (data === null) return true;
-    this.pending = null;
+  /**
+   * Runs the block parser over the buffered bytes: adds the headers it completes, keeps their raw
+   * bytes and drops them from the buffer. Null when the message had to stop (too many headers).
+   */
+  private takeHeaders(complete: boolean): { done: boolean; consumed: number } | null {
+    const m = this.message();
+    const buffered = this.headerBuf.subarray(0, this.headerLen);
+    const r = parseHeaderBlock(buffered, this.dir === 0 ? 'request' : 'response', complete, this.headerTaken);
+    if (r.headers.length > 0) this.headerTaken = true;
+    let at = 0;
+    for (const h of r.headers) {
+      if (!this.addHeader(h)) return null;
+      m?.headersRaw.append(buffered.subarray(at, at + h.length));
+      at += h.length;
+    }
+    m?.headersRaw.append(buffered.subarray(at, r.consumed));
+    this.headerBuf.copyWithin(0, r.consumed, this.headerLen);
+    this.headerLen -= r.consumed;
+    return r;
+  }
+
+  /** The block ended: the message goes on to its body, or (trailers) is complete. */
+  private headersEnd(): void {
+    if (this.inTrailers) {
+      this.inTrailers = false;
+      this.endBody();
+      this.messageDone();
+    } else {
+      this.headersDone();
+    }
+  }
+
+  /** Adds one parsed header with libhtp-rs's warnings; false when the message had to stop. */
+  private addHeader(p: BlockHeader): boolean {
     const m = this.message();
     if (m === null) return true;
-    const p = parseHeaderLine(data);
-    if (p.missingColon) this.event(headerEvent(this.dir, 'missing-colon'));
-    if (p.invalid) this.event(headerEvent(this.dir, 'invalid'));
-    const h: HttpHeader = { name: p.name, key: lowerKey(p.name), value: p.value, folded: this.pendingFolded, trailer: this.inTrailers };
+    if (p.length > this.conn.limits.fieldLimit) {
+      this.fail(headerEvent(this.dir, 'too-long'));
+      return false;
+    }
+    const f = p.flags;
+    if (f.missingColon) this.event(headerEvent(this.dir, 'missing-colon'));
+    // Whitespace before a name is a continuation line read as a header: libhtp-rs's invalid folding.
+    if (f.nameLeadingSpace) this.event(headerEvent(this.dir, 'folding'));
+    if (f.nameTrailingSpace || f.nameNotToken || (f.nameEmpty && !f.missingColon)) this.event(headerEvent(this.dir, 'invalid'));
+    const h: HttpHeader = { name: p.name, key: lowerKey(p.name), value: p.value, folded: f.folded, trailer: this.inTrailers };
     const refused = m.headers.add(h, (kind) => this.event(headerEvent(this.dir, kind)));
     if (refused !== null) {
       this.fail(headerEvent(this.dir, 'too-many'));
@@ -416,11 +513,23 @@ abstract class Side {
           return;
         }
         break;
-      case State.Headers:
-        this.flushHeader();
+      case State.Headers: {
+        // Nothing more will come: what waited for the byte after a line end is decided now.
+        const r = this.takeHeaders(true);
+        if (r !== null && r.done) {
+          const rest = copyBytes(this.headerBuf, 0, this.headerLen);
+          this.headerLen = 0;
+          this.headersEnd();
+          this.feed(rest);
+          const after = this.state as State;
+          if (after === State.Error || after === State.Idle) break;
+          this.end();
+          return;
+        }
         if (m !== null) m.truncated = true;
         this.endBody();
         break;
+      }
       case State.Close:
         this.endBody();
         this.messageDone();
@@ -762,8 +871,48 @@ class RequestSide extends Side {
 }
 
 class ResponseSide extends Side {
+  /** The line that is no status line, and the bytes seen after it (at most two). */
+  private junk: Uint8Array = new Uint8Array(0);
+  private junkNext: number[] = [];
+
   protected message(): HttpMessage | null {
     return this.tx?.response ?? null;
+  }
+
+  protected override other(data: Uint8Array, off: number, end: number): number {
+    if (this.state !== State.JunkLine) return super.other(data, off, end);
+    while (off < end && this.junkNext.length < 2) this.junkNext.push(data[off++]!);
+    if (this.junkNext.length === 2) this.junkDecided();
+    return off;
+  }
+
+  /**
+   * libhtp-rs response_line_complete: a line where the status line was due that does not start
+   * with "http" is skipped when a status line seems to follow (the next byte is 'H') or it is
+   * short (two bytes or less); libhtp-rs asks that of the rest of the TCP segment, here of the
+   * next two bytes. Otherwise it starts the body, read to the close as browsers do.
+   */
+  private junkDecided(): void {
+    const next = Uint8Array.from(this.junkNext);
+    this.junkNext = [];
+    const res = this.tx!.response;
+    if (next.length === 2 && (next[0] === 0x48 || chomp(this.junk).length <= 2)) {
+      this.skipped += this.junk.length;
+      this.state = State.Line;
+    } else {
+      res.noStatusLine = true;
+      res.framing = 'close';
+      res.progress = 'body';
+      this.startBody(res);
+      this.state = State.Close;
+      this.bodyBytes(this.junk, this.junk.length);
+    }
+    this.feed(next);
+  }
+
+  override end(): void {
+    if (this.state === State.JunkLine) this.junkDecided();
+    super.end();
   }
 
   override feed(data: Uint8Array): void {
@@ -811,13 +960,9 @@ class ResponseSide extends Side {
     const data = chomp(bytes);
     if (data.length === 0) return;
     if (!looksLikeStatusLine(data)) {
-      // No status line: like an HTTP/0.9 answer, everything to the close is body (libhtp reads it as body too).
-      res.noStatusLine = true;
-      res.framing = 'close';
-      res.progress = 'body';
-      this.startBody(res);
-      this.state = State.Close;
-      this.bodyBytes(bytes, bytes.length);
+      this.junk = copyBytes(bytes);
+      this.junkNext = [];
+      this.state = State.JunkLine;
       return;
     }
     res.line = copyBytes(data);

@@ -32,7 +32,11 @@ describe('malformed HTTP gives events, not exceptions', () => {
     const h = r.txs[0]!.request.headers.list.find((x) => text(x.name) === 'X-Long')!;
     assert.equal(text(h.value), 'one two\tthree');
     assert.ok(h.folded);
-    assert.deepEqual(names([[0, 'GET / HTTP/1.1\r\n folded-first: x\r\nHost: a\r\n\r\n']]), ['INVALID_REQUEST_FIELD_FOLDING', 'REQUEST_HEADER_INVALID']);
+    // libhtp-rs: whitespace before the first name is NAME_LEADING_WHITESPACE (invalid folding), and
+    // the name is trimmed, so the header still counts under its name.
+    const first = run([[0, 'GET / HTTP/1.1\r\n folded-first: x\r\nHost: a\r\n\r\n']]);
+    assert.deepEqual(first.events.map((e) => e.event), ['INVALID_REQUEST_FIELD_FOLDING']);
+    assert.equal(text(first.txs[0]!.request.header('folded-first')), 'x');
   });
 
   test('repeated headers stay in order; the combined value joins them; differing Content-Lengths are flagged', () => {
