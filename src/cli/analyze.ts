@@ -97,7 +97,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       ...(thresholds !== null ? { thresholds } : {}),
     },
     app: {
-      protocols: createProtocols(config.appProtocols, { dnsVersion: config.eve.dnsVersion }),
+      protocols: createProtocols(config.appProtocols, { dnsVersion: config.eve.dnsVersion, httpLimits: config.httpLimits }),
       fileStore: { enabled: config.fileStore.enabled, maxBytes: config.fileStore.maxSize },
       storeFile: (info) => storeFile(config.fileStore.dir, info),
     },

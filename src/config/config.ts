@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_HTTP_LIMITS } from '../protocols/http/limits.js';
 import type { XffOptions } from '../rules/alert.js';
 import { DEFAULT_VARS, type RuleVars } from '../rules/vars.js';
 
@@ -27,6 +28,7 @@ export function parseSize(v: number | string): number {
 
 const yesNo = z.union([z.boolean(), z.enum(['yes', 'no'])]).transform((v) => v === true || v === 'yes');
 const seconds = z.number().int().nonnegative();
+const enabledOnly = z.strictObject({ enabled: yesNo.optional() });
 const timeouts = z.strictObject({ new: seconds.optional(), established: seconds.optional(), closed: seconds.optional() });
 
 /** The application protocols Outpost analyzes, by the names app-layer.protocols takes. */
@@ -80,7 +82,32 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   'app-layer': z
     .strictObject({
-      protocols: z.partialRecord(z.enum(APP_PROTOCOLS), z.strictObject({ enabled: yesNo })).optional(),
+      protocols: z
+        .strictObject({
+          http: z
+            .strictObject({
+              enabled: yesNo.optional(),
+              // Suricata's layout, so its users find the same keys.
+              libhtp: z
+                .strictObject({
+                  'default-config': z
+                    .strictObject({
+                      'request-body-limit': size.optional(),
+                      'response-body-limit': size.optional(),
+                      'response-body-decompress-layer-limit': z.number().int().min(0).max(16).optional(),
+                    })
+                    .optional(),
+                })
+                .optional(),
+            })
+            .optional(),
+          dns: enabledOnly.optional(),
+          tls: enabledOnly.optional(),
+          irc: enabledOnly.optional(),
+          ftp: enabledOnly.optional(),
+          tftp: enabledOnly.optional(),
+        })
+        .optional(),
     })
     .optional(),
   'file-store': z
@@ -124,6 +151,8 @@ export interface Config {
   defrag: { overlapPolicy: string; timeout: number; memcap: number; trackers: number };
   /** The application protocols analyzed (all by default). */
   appProtocols: ReadonlySet<string>;
+  /** HTTP bounds given in the file (libhtp's default-config): request and response body bytes kept for inspection, encoding layers decoded. */
+  httpLimits: { requestBodyLimit: number; responseBodyLimit: number; decompressLayerLimit: number };
   /** Keeping transferred files: off by default; each file up to maxSize bytes, written to dir named by its SHA-256. */
   fileStore: { enabled: boolean; dir: string; maxSize: number };
 }
@@ -233,6 +262,7 @@ function resolveConfig(c: ConfigFile, base: string): Config {
     },
     flowTimeouts: timeoutsOf(c['flow-timeouts']),
     appProtocols: new Set(APP_PROTOCOLS.filter((p) => c['app-layer']?.protocols?.[p]?.enabled ?? true)),
+    httpLimits: httpLimitsOf(c['app-layer']?.protocols?.http?.libhtp?.['default-config']),
     fileStore: {
       enabled: c['file-store']?.enabled ?? false,
       dir: at(c['file-store']?.dir) ?? resolve(base, 'filestore'),
@@ -245,5 +275,15 @@ function resolveConfig(c: ConfigFile, base: string): Config {
       memcap: c.defrag?.memcap ?? 32 * 1024 * 1024,
       trackers: c.defrag?.trackers ?? 65535,
     },
+  };
+}
+
+function httpLimitsOf(
+  d: { 'request-body-limit'?: number | undefined; 'response-body-limit'?: number | undefined; 'response-body-decompress-layer-limit'?: number | undefined } | undefined,
+): Config['httpLimits'] {
+  return {
+    requestBodyLimit: d?.['request-body-limit'] ?? DEFAULT_HTTP_LIMITS.requestBodyLimit,
+    responseBodyLimit: d?.['response-body-limit'] ?? DEFAULT_HTTP_LIMITS.responseBodyLimit,
+    decompressLayerLimit: d?.['response-body-decompress-layer-limit'] ?? DEFAULT_HTTP_LIMITS.decompressLayerLimit,
   };
 }

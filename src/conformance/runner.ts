@@ -15,6 +15,7 @@ import { findPcap, findRuleFiles, loadTestYaml, TestYamlError, type TestCase } f
 import {
   defaultSuricataYaml,
   extractSettings,
+  HTTP_LIMIT_KEYS,
   isMap,
   isTrue,
   loadSuricataYaml,
@@ -138,6 +139,8 @@ const BSD_LIKE = new Set(['bsd', 'bsd-right', 'hpux10', 'irix', 'macos', 'window
 
 /** --set values that describe what Outpost does anyway. */
 const SAME_AS_OUTPOST = new Set(['stream.midstream=true', 'stats.decoder-events=true']);
+/** `--set` keys the HTTP parser takes (so they are applied, not reported as ignored). */
+const HTTP_LIMIT_SETTINGS = new Set(Object.keys(HTTP_LIMIT_KEYS).map((k) => `app-layer.protocols.http.libhtp.default-config.${k}`));
 
 /** Command-line options run.py passes through that change nothing Outpost models. */
 const IGNORED_FLAGS = new Set(['-k', '--runmode', '--runmode=single', '--init-errors-fatal']);
@@ -244,7 +247,7 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
   if (settings.exceptionPolicies.length > 0) throw skip('exception-policy', `exception policy ${settings.exceptionPolicies[0]}: Outpost has no exception policies`);
   for (const f of flags) if (!IGNORED_FLAGS.has(f) && !f.startsWith('--runmode')) notes.push(`option ignored: ${f}`);
   for (const [k, v] of sets) {
-    if (SAME_AS_OUTPOST.has(`${k}=${v}`) || ['packet-alert-max', 'threshold-file'].includes(k) || k.startsWith('vars.') || k.startsWith('outputs.')) continue;
+    if (SAME_AS_OUTPOST.has(`${k}=${v}`) || ['packet-alert-max', 'threshold-file'].includes(k) || k.startsWith('vars.') || k.startsWith('outputs.') || HTTP_LIMIT_SETTINGS.has(k)) continue;
     notes.push(k === 'stream.midstream' ? `${k}=${v} ignored: Outpost always picks up sessions mid-stream` : `setting ignored: ${k}=${v}`);
   }
 
@@ -353,7 +356,7 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
   };
   const pipelineOptions: PipelineOptions = {
     flow: { idSalt: 1, ...hostPolicyOption(settings, notes) },
-    app: { protocols: createProtocols(undefined, { dnsVersion: dnsVersionOf(config, settings.eve?.dnsVersion ?? 3) }) },
+    app: { protocols: createProtocols(undefined, { dnsVersion: dnsVersionOf(config, settings.eve?.dnsVersion ?? 3), httpLimits: settings.httpLimits }) },
     emit: { flow: eve?.types.has('flow') ?? false, anomaly: eve !== null && eve.types.has('anomaly') && (eve.anomaly.decode || eve.anomaly.stream) },
   };
   if (ruleset !== null && errors.length === 0) {

@@ -205,6 +205,28 @@ export interface SuricataSettings {
   thresholdFile: string | null;
   /** Settings that change behaviour Outpost does not model, for the report (exception policies, ...). */
   exceptionPolicies: string[];
+  /** app-layer.protocols.http.libhtp.default-config: body bytes kept for inspection, encoding layers decoded. */
+  httpLimits: { requestBodyLimit?: number; responseBodyLimit?: number; decompressLayerLimit?: number };
+}
+
+/** The libhtp default-config settings Outpost's HTTP parser takes, by key under app-layer.protocols.http.libhtp.default-config. */
+export const HTTP_LIMIT_KEYS = {
+  'request-body-limit': 'requestBodyLimit',
+  'response-body-limit': 'responseBodyLimit',
+  'response-body-decompress-layer-limit': 'decompressLayerLimit',
+} as const;
+
+function extractHttpLimits(tree: YamlMap): SuricataSettings['httpLimits'] {
+  const out: SuricataSettings['httpLimits'] = {};
+  for (const [key, field] of Object.entries(HTTP_LIMIT_KEYS)) {
+    const v = configValue(tree, `app-layer.protocols.http.libhtp.default-config.${key}`);
+    if (v === undefined || v === null) continue;
+    const m = /^\s*(\d+)\s*(kb|mb|gb|kib|mib|gib|b)?\s*$/i.exec(String(v));
+    if (m === null) continue;
+    const unit = (m[2] ?? '').toLowerCase();
+    out[field] = Number(m[1]) * (unit.startsWith('g') ? 1024 ** 3 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('k') ? 1024 : 1);
+  }
+  return out;
 }
 
 /** Host-os-policy names Outpost's reassembly knows (Suricata's set). */
@@ -241,6 +263,7 @@ export function extractSettings(tree: YamlMap): SuricataSettings {
     chunkSize: Number.isInteger(chunk) && chunk > 0 ? chunk : null,
     thresholdFile: threshold === undefined || threshold === null ? null : String(threshold),
     exceptionPolicies: exceptionPolicies(tree),
+    httpLimits: extractHttpLimits(tree),
   };
 }
 

@@ -1,7 +1,8 @@
 import type { ProtocolSpec } from './app.js';
 import { createDnsProtocol } from './dns/index.js';
 import { createFtpProtocols } from './ftp/index.js';
-import { httpProtocol } from './http/index.js';
+import { createHttpProtocol, httpProtocol } from './http/index.js';
+import type { HttpLimits } from './http/limits.js';
 import { createIrcProtocols } from './irc/index.js';
 import { createTftpProtocols } from './tftp/index.js';
 import { tlsProtocol } from './tls/index.js';
@@ -13,6 +14,8 @@ export { AppLayer, type AppLayerCounters, type AppLayerSink } from './layer.js';
 export interface ProtocolOptions {
   /** DNS records in Suricata's v2 format (Suricata 7, the default) or v3 (Suricata 8). */
   dnsVersion?: 2 | 3;
+  /** HTTP bounds other than Suricata's shipped ones (body bytes kept, encoding layers decoded, ...). */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 /**
@@ -22,7 +25,7 @@ export interface ProtocolOptions {
  */
 export function createProtocols(enabled?: ReadonlySet<string>, options: ProtocolOptions = {}): ProtocolSpec[] {
   const all = [
-    httpProtocol,
+    options.httpLimits !== undefined && Object.keys(options.httpLimits).length > 0 ? createHttpProtocol({ limits: options.httpLimits }) : httpProtocol,
     tlsProtocol,
     createDnsProtocol({ version: options.dnsVersion ?? 2, alertVersion: options.dnsVersion ?? 2 }),
     ...createFtpProtocols(),

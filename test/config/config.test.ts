@@ -11,6 +11,7 @@ test('outpost.example.yaml loads and says exactly what the defaults are', () => 
   assert.deepEqual({ ...example, base: '', flowTimeouts: {} }, { ...defaults, base: '', flowTimeouts: {} });
   assert.deepEqual(example.flowTimeouts.tcp, { new: 60, established: 600, closed: 60 });
   assert.equal(example.stream.reassemblyMemcap, 256 * 1024 * 1024);
+  assert.deepEqual(example.httpLimits, { requestBodyLimit: 100 * 1024, responseBodyLimit: 100 * 1024, decompressLayerLimit: 2 });
 });
 
 function loadText(t: Parameters<typeof tempDir>[0], text: string): ReturnType<typeof loadConfig> {
@@ -43,4 +44,14 @@ test('vars from the file override the defaults; EXTERNAL_NET follows HOME_NET un
   assert.equal(c.vars.addressGroups.EXTERNAL_NET, '!$HOME_NET');
   assert.equal(c.vars.portGroups.HTTP_PORTS, '[80,8080]');
   assert.equal(c.externalNetSet, false);
+});
+
+test("HTTP limits in Suricata's libhtp layout; X-Forwarded-For off unless enabled", (t) => {
+  const c = loadText(t, 'app-layer:\n  protocols:\n    http:\n      libhtp:\n        default-config:\n          response-body-limit: 1mb\n          response-body-decompress-layer-limit: 3\n    dns: { enabled: no }\n');
+  assert.deepEqual(c.httpLimits, { requestBodyLimit: 100 * 1024, responseBodyLimit: 1024 * 1024, decompressLayerLimit: 3 });
+  assert.equal(c.appProtocols.has('dns'), false);
+  assert.equal(c.eve.xff, null);
+  const x = loadText(t, 'outputs:\n  eve:\n    xff: { enabled: yes, mode: overwrite }\n');
+  assert.deepEqual(x.eve.xff, { mode: 'overwrite', deployment: 'reverse', header: 'X-Forwarded-For' });
+  assert.throws(() => loadText(t, 'outputs:\n  eve:\n    xff: { enabled: yes, mode: replace }\n'), /outputs\.eve\.xff\.mode/);
 });
