@@ -24,6 +24,8 @@ interface Entry {
   bytes: Uint8Array;
   /** Where in the pattern its four-byte key starts: the window least likely to occur in traffic. */
   key: number;
+  /** The key's four bytes (lowercase) as one little-endian word: compared before the pattern's bytes. */
+  word: number;
 }
 
 /**
@@ -72,7 +74,8 @@ export class PatternSet {
   add(id: number, bytes: Uint8Array): void {
     if (bytes.length < MIN_PATTERN) throw new Error(`prefilter patterns need ${MIN_PATTERN} bytes or more`);
     const lower = bytes.map((c) => LOWER[c]!);
-    this.entries.push({ id, bytes: lower, key: rarestWindow(lower) });
+    const key = rarestWindow(lower);
+    this.entries.push({ id, bytes: lower, key, word: lower[key]! | (lower[key + 1]! << 8) | (lower[key + 2]! << 16) | (lower[key + 3]! << 24) });
   }
 
   build(): void {
@@ -80,9 +83,11 @@ export class PatternSet {
     this.offsets = new Uint8Array(65536);
     this.third = new Uint8Array(65536);
     const all = this.entries;
-    // About two patterns per bucket, at least 2^8 buckets.
+    // Sixteen buckets per pattern (2^8 to 2^16): in text, nearly every position passes the byte-pair
+    // tables of a large set, so the bucket's emptiness is the test that counts; a random window then
+    // finds a pattern's bucket about one time in sixteen.
     let bits = 8;
-    while (1 << bits < all.length / 2 && bits < 20) bits++;
+    while (1 << bits < all.length * 16 && bits < 16) bits++;
     this.bucketShift = 32 - bits;
     const counts = new Int32Array((1 << bits) + 1);
     const hashes = all.map((e) => this.hash4(e.bytes, e.key));
@@ -132,7 +137,7 @@ export class PatternSet {
         const h = Math.imul(w, 0x9e3779b1) >>> shift;
         for (let k = bucketStart[h]!, stop = bucketStart[h + 1]!; k < stop; k++) {
           const e = long[k]!;
-          if (seen[e.id] === mark) continue;
+          if (e.word !== w || seen[e.id] === mark) continue;
           const p = e.bytes;
           // s is where the pattern's key window sits; the pattern itself starts e.key bytes before.
           const at = s - e.key;
