@@ -61,13 +61,26 @@ export class CappedBuffer {
 
   constructor(readonly limit: number) {}
 
+  /**
+   * Makes room for `n` more bytes at once (up to the limit): a body whose length is announced
+   * is copied into one buffer of its size instead of one grown by doubling.
+   */
+  reserve(n: number): void {
+    const want = Math.min(this.limit, this.used + n);
+    if (want <= this.buf.length) return;
+    // Not zeroed: only the bytes below `used` are ever read.
+    const grown = Buffer.allocUnsafe(want);
+    grown.set(this.buf.subarray(0, this.used));
+    this.buf = grown;
+  }
+
   append(data: Uint8Array): void {
     this.length += data.length;
     const room = this.limit - this.used;
     if (room <= 0 || data.length === 0) return;
     const n = Math.min(room, data.length);
     if (this.used + n > this.buf.length) {
-      const grown = new Uint8Array(Math.min(this.limit, Math.max(this.used + n, this.buf.length * 2, 256)));
+      const grown = Buffer.allocUnsafe(Math.min(this.limit, Math.max(this.used + n, this.buf.length * 2, 256)));
       grown.set(this.buf.subarray(0, this.used));
       this.buf = grown;
     }

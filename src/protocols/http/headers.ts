@@ -51,9 +51,11 @@ export function chomp(line: Uint8Array): Uint8Array {
   return line.subarray(0, len);
 }
 
+/** Bytes as one character each: a loop for short values, Buffer's decoder for longer ones (no spread arguments). */
 export function latin1(data: Uint8Array): string {
+  if (data.length > 32) return Buffer.from(data.buffer, data.byteOffset, data.length).toString('latin1');
   let s = '';
-  for (let i = 0; i < data.length; i += 8192) s += String.fromCharCode(...data.subarray(i, i + 8192));
+  for (let i = 0; i < data.length; i++) s += String.fromCharCode(data[i]!);
   return s;
 }
 

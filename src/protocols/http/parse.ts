@@ -367,6 +367,7 @@ abstract class Side {
     const { layers, events } = contentCodings(m.headers.get('content-encoding'), this.conn.limits.decompressLayerLimit);
     for (const e of events) this.event(e);
     m.codings = layers;
+    if (layers.length === 0 && m.contentLength !== null && m.contentLength > 0) m.body.reserve(m.contentLength);
     this.decoder = new ContentDecoder(
       layers,
       this.conn.limits,
