@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { CaptureOpenError, openByteSource, readCapture, type CaptureSummary } from '../capture/index.js';
 import { EveWriter } from '../events/writer.js';
 import type { EveEvent } from '../events/types.js';
+import type { VerdictEvent, VerdictRecord } from '../events/behaviour.js';
+import { compileAddress } from '../rules/addresses.js';
 import { createProtocols, type FileInfo } from '../protocols/index.js';
 import { Pipeline } from '../sensor/pipeline.js';
 import { Exit, UsageError } from './exit.js';
@@ -70,11 +72,16 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const fast = new EveWriter(fastFd);
   const events = new Map<string, number>();
   const alerts = new Map<number, number>();
+  /** The latest verdict per host. */
+  const verdicts = new Map<string, VerdictEvent>();
   const out = (ev: EveEvent): void => {
     events.set(ev.event_type, (events.get(ev.event_type) ?? 0) + 1);
     if (ev.event_type === 'alert') alerts.set(ev.alert.signature_id, (alerts.get(ev.alert.signature_id) ?? 0) + 1);
+    if (ev.event_type === 'verdict') verdicts.set(ev.verdict.host, ev);
     eve.write(ev);
   };
+  const vars = ruleset.ctx.vars;
+  const home = compileAddress('$HOME_NET', vars.addressGroups) ?? (() => true);
   const pipeline = new Pipeline(out, {
     flow: {
       streamPolicy: config.stream.overlapPolicy,
@@ -100,6 +107,11 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       protocols: createProtocols(config.appProtocols, { dnsVersion: config.eve.dnsVersion, httpLimits: config.httpLimits }),
       fileStore: { enabled: config.fileStore.enabled, maxBytes: config.fileStore.maxSize },
       storeFile: (info) => storeFile(config.fileStore.dir, info),
+    },
+    behaviour: {
+      home,
+      detectors: config.behaviour.detectors,
+      correlate: config.behaviour.correlate.enabled === false ? false : config.behaviour.correlate,
     },
   });
 
@@ -130,13 +142,16 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     const top = [...alerts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
     const total = [...alerts.values()].reduce((a, b) => a + b, 0);
     process.stderr.write(`  alerts: ${total}${top.length > 0 ? ` (by sid: ${top.map(([sid, n]) => `${sid} ${n}`).join(', ')})` : ''}\n`);
+    const behaviour = ['scan', 'flood', 'ircbot', 'backdoor', 'pct'].filter((t) => events.has(t));
+    if (behaviour.length > 0) process.stderr.write(`  behaviour: ${behaviour.map((t) => `${t} ${events.get(t)!}`).join(', ')}\n`);
+    for (const v of verdicts.values()) process.stderr.write(storyOf(v));
     process.stderr.write(`  written: ${join(o.out, 'eve.json')}, ${join(o.out, 'fast.log')}\n`);
   }
   if (o['json-summary']) {
     const summary = {
       events: Object.fromEntries(events),
       alerts: Object.fromEntries([...alerts.entries()].map(([sid, n]) => [String(sid), n])),
-      verdicts: [] as unknown[],
+      verdicts: [...verdicts.values()].map((v) => verdictSummary(v.verdict)),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   }
@@ -151,4 +166,20 @@ function storeFile(dir: string, info: FileInfo): void {
   const sub = join(dir, info.sha256.slice(0, 2));
   mkdirSync(sub, { recursive: true, mode: 0o700 });
   writeFileSync(join(sub, info.sha256), info.content!, { mode: 0o600 });
+}
+
+/** A verdict as --json-summary lists it: the record without its evidence list, plus the stages. */
+function verdictSummary(v: VerdictRecord): Record<string, unknown> {
+  const { evidence: _evidence, ...rest } = v;
+  return rest;
+}
+
+/** A host's story in a few lines, in time order: the verdict, then one line per piece of evidence. */
+function storyOf(ev: VerdictEvent): string {
+  const v = ev.verdict;
+  const cc = v.cc !== undefined ? `, C&C ${v.cc.ip}:${v.cc.port}${v.cc.channel !== undefined ? ` ${v.cc.channel}` : ''}` : '';
+  const lines = [`  ${v.host}: ${v.verdict.toUpperCase()} (confidence ${v.confidence}, stages ${v.stages.join(' ')}${cc})`];
+  for (const e of v.evidence.slice(0, 12)) lines.push(`    ${e.timestamp.slice(0, 19).replace('T', ' ')}  ${e.stage.padEnd(8)} ${e.summary}`);
+  if (v.evidence.length > 12) lines.push(`    ... ${v.evidence.length - 12} more (eve.json, seq ${v.evidence[12]!.seq ?? '?'} on)`);
+  return `${lines.join('\n')}\n`;
 }

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { CORRELATE_DEFAULTS, type CorrelateOptions } from '../correlate/index.js';
+import { DETECTOR_KINDS, type DetectorOptions } from '../detect/index.js';
 import { DEFAULT_HTTP_LIMITS } from '../protocols/http/limits.js';
 import type { XffOptions } from '../rules/alert.js';
 import { DEFAULT_VARS, type RuleVars } from '../rules/vars.js';
@@ -35,6 +37,19 @@ const timeouts = z.strictObject({ new: seconds.optional(), established: seconds.
 export const APP_PROTOCOLS = ['http', 'dns', 'tls', 'irc', 'ftp', 'tftp'] as const;
 
 const STREAM_POLICIES = ['bsd', 'bsd-right', 'linux', 'old-linux', 'solaris', 'old-solaris', 'windows', 'windows2k3', 'vista', 'macos', 'hpux10', 'hpux11', 'irix', 'first', 'last'] as const;
+
+/**
+ * A detector's (or the correlator's) settings, checked against its defaults: each key it has,
+ * of the default's type (a switch, a non-negative number, a list of ports, text).
+ */
+function optionsSchema(defaults: Readonly<Record<string, unknown>>): z.ZodType<Record<string, unknown>> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [k, v] of Object.entries(defaults)) {
+    const t = typeof v === 'boolean' ? yesNo : typeof v === 'number' ? z.number().nonnegative() : Array.isArray(v) ? z.array(z.number().int().min(0).max(65535)) : z.string();
+    shape[k] = t.optional();
+  }
+  return z.strictObject(shape) as unknown as z.ZodType<Record<string, unknown>>;
+}
 
 export const ConfigSchema = z.strictObject({
   vars: z
@@ -117,6 +132,8 @@ export const ConfigSchema = z.strictObject({
       'max-size': size.optional(),
     })
     .optional(),
+  detect: z.strictObject(Object.fromEntries(DETECTOR_KINDS.map((k) => [k.name, optionsSchema(k.defaults).optional()]))).optional(),
+  correlate: optionsSchema(CORRELATE_DEFAULTS).optional(),
   defrag: z
     .strictObject({
       'overlap-policy': z.enum(['bsd', 'bsd-right', 'linux', 'windows', 'solaris', 'first', 'last']).optional(),
@@ -153,6 +170,8 @@ export interface Config {
   appProtocols: ReadonlySet<string>;
   /** HTTP bounds given in the file (libhtp's default-config): request and response body bytes kept for inspection, encoding layers decoded. */
   httpLimits: { requestBodyLimit: number; responseBodyLimit: number; decompressLayerLimit: number };
+  /** Behavioural detectors' settings by name (over each one's defaults), and the correlator's. */
+  behaviour: { detectors: Record<string, DetectorOptions>; correlate: CorrelateOptions };
   /** Keeping transferred files: off by default; each file up to maxSize bytes, written to dir named by its SHA-256. */
   fileStore: { enabled: boolean; dir: string; maxSize: number };
 }
@@ -263,6 +282,10 @@ function resolveConfig(c: ConfigFile, base: string): Config {
     flowTimeouts: timeoutsOf(c['flow-timeouts']),
     appProtocols: new Set(APP_PROTOCOLS.filter((p) => c['app-layer']?.protocols?.[p]?.enabled ?? true)),
     httpLimits: httpLimitsOf(c['app-layer']?.protocols?.http?.libhtp?.['default-config']),
+    behaviour: {
+      detectors: Object.fromEntries(DETECTOR_KINDS.map((k) => [k.name, { ...k.defaults, ...((c.detect?.[k.name] ?? {}) as DetectorOptions) }])),
+      correlate: { ...CORRELATE_DEFAULTS, ...((c.correlate ?? {}) as Partial<CorrelateOptions>) },
+    },
     fileStore: {
       enabled: c['file-store']?.enabled ?? false,
       dir: at(c['file-store']?.dir) ?? resolve(base, 'filestore'),

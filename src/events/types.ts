@@ -5,6 +5,7 @@
  * read Suricata's eve.json (EveBox, Elastic, Splunk) read Outpost's.
  */
 
+import type { BackdoorEvent, FloodEvent, IrcbotEvent, PctEvent, ScanEvent, VerdictEvent } from './behaviour.js';
 import type { DnsEvent } from './dns.js';
 import type { FtpDataEvent, FtpEvent } from './ftp.js';
 import type { HttpEvent } from './http.js';
@@ -311,4 +312,21 @@ export interface FileinfoRecord {
   tx_id: number;
 }
 
-export type EveEvent = FlowEvent | AnomalyEvent | AlertEvent | IrcEvent | FileinfoEvent | DnsEvent | TlsEvent | FtpEvent | FtpDataEvent | TftpEvent | HttpEvent;
+export type EveEvent =
+  | FlowEvent
+  | AnomalyEvent
+  | AlertEvent
+  | IrcEvent
+  | FileinfoEvent
+  | DnsEvent
+  | TlsEvent
+  | FtpEvent
+  | FtpDataEvent
+  | TftpEvent
+  | HttpEvent
+  | ScanEvent
+  | FloodEvent
+  | IrcbotEvent
+  | BackdoorEvent
+  | PctEvent
+  | VerdictEvent;

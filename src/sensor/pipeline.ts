@@ -20,6 +20,10 @@ import type { ThresholdConfig } from '../rules/config-files.js';
 import { thresholdGate, ThresholdTracker } from '../rules/thresholds.js';
 import type { FileInfo, ProtocolSpec } from '../protocols/app.js';
 import { AppLayer } from '../protocols/layer.js';
+import type { AddressMatcher } from '../rules/addresses.js';
+import { createDetectors, type DetectorOptions } from '../detect/index.js';
+import { createCorrelator, type CorrelateOptions } from '../correlate/index.js';
+import { BehaviourStage } from './behaviour.js';
 
 export interface PipelineOptions {
   flow?: FlowTableOptions;
@@ -43,6 +47,15 @@ export interface PipelineOptions {
     fastLog?: (line: string) => void;
     /** threshold.config: thresholds, event filters and suppressions beyond the rules' own. */
     thresholds?: ThresholdConfig;
+  };
+  /**
+   * Behavioural detection and infection verdicts: HOME_NET, each detector's settings (by name,
+   * over its defaults; `enabled: false` turns one off), and the correlator's (false: none).
+   */
+  behaviour?: {
+    home: AddressMatcher;
+    detectors?: Readonly<Record<string, Partial<DetectorOptions>>>;
+    correlate?: Partial<CorrelateOptions> | false;
   };
 }
 
@@ -76,10 +89,24 @@ export class Pipeline {
   /** Bytes of stream data delivered in order (both directions, all flows). */
   streamBytes = 0;
 
-  constructor(
-    private readonly out: (event: EveEvent) => void,
-    options: PipelineOptions = {},
-  ) {
+  /** Behavioural detectors and the correlator, when asked for. */
+  readonly behaviour: BehaviourStage | null;
+  /** Where records go: the behavioural stage when there is one, else the caller's sink. */
+  private readonly out: (event: EveEvent) => void;
+
+  constructor(sink: (event: EveEvent) => void, options: PipelineOptions = {}) {
+    const b = options.behaviour;
+    if (b !== undefined) {
+      const stage = new BehaviourStage(sink);
+      const ctx = { emit: stage.event, home: b.home };
+      stage.add(createDetectors(ctx, b.detectors));
+      if (b.correlate !== false) stage.add([createCorrelator(ctx, b.correlate ?? {})]);
+      this.behaviour = stage;
+      this.out = stage.event;
+    } else {
+      this.behaviour = null;
+      this.out = sink;
+    }
     this.decoder = new Decoder(options.defrag);
     this.emitFlows = options.emit?.flow ?? true;
     this.emitAnomalies = options.emit?.anomaly ?? true;
@@ -158,11 +185,13 @@ export class Pipeline {
       const added = ins === Insert.IN_ORDER || ins === Insert.BUFFERED || ins === Insert.OVERLAP || ins === Insert.OVERLAP_DIFFERENT;
       this.detect.packet(p, flow, flow === null ? 0 : this.flows.dir, added);
     }
+    if (this.behaviour !== null && !p.fragmentHeld) this.behaviour.packet(p, flow, flow === null ? 0 : this.flows.dir);
   };
 
   /** Ends every flow: the input is over. */
   finish(): void {
     this.flows.flush();
+    this.behaviour?.finish();
   }
 
   private flowEnd(flow: Flow, reason: EndReasonValue): void {

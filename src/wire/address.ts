@@ -102,3 +102,19 @@ export function parseIpv6(text: string): Uint8Array | null {
   });
   return out;
 }
+
+/** Writes an address given as text (dotted quad or IPv6) into words[at..at+3] as Outpost holds it; false when it is neither. */
+export function textToWords(text: string, words: Uint32Array, at: number): boolean {
+  const v4 = parseIpv4(text);
+  if (v4 !== null) {
+    words[at] = 0;
+    words[at + 1] = 0;
+    words[at + 2] = 0xffff;
+    words[at + 3] = v4 >>> 0;
+    return true;
+  }
+  const v6 = parseIpv6(text);
+  if (v6 === null) return false;
+  loadIpv6(v6, 0, words, at);
+  return true;
+}

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError, defaultConfig, loadConfig } from '../../src/config/config.js';
+import { CORRELATE_DEFAULTS } from '../../src/correlate/index.js';
+import { DETECTOR_KINDS } from '../../src/detect/index.js';
 import { repoRoot, tempDir } from '../helpers.js';
 
 test('outpost.example.yaml loads and says exactly what the defaults are', () => {
@@ -54,4 +57,25 @@ test("HTTP limits in Suricata's libhtp layout; X-Forwarded-For off unless enable
   const x = loadText(t, 'outputs:\n  eve:\n    xff: { enabled: yes, mode: overwrite }\n');
   assert.deepEqual(x.eve.xff, { mode: 'overwrite', deployment: 'reverse', header: 'X-Forwarded-For' });
   assert.throws(() => loadText(t, 'outputs:\n  eve:\n    xff: { enabled: yes, mode: replace }\n'), /outputs\.eve\.xff\.mode/);
+});
+
+test('outpost.example.yaml lists every detector and correlator option with its default', () => {
+  const doc = parseYaml(readFileSync(join(repoRoot, 'outpost.example.yaml'), 'utf8')) as { detect: Record<string, Record<string, unknown>>; correlate: Record<string, unknown> };
+  const plain = (v: unknown): unknown => (v === 'yes' ? true : v === 'no' ? false : v);
+  for (const k of DETECTOR_KINDS) {
+    for (const [option, value] of Object.entries(k.defaults)) assert.deepEqual(plain(doc.detect[k.name]?.[option]), value, `detect.${k.name}.${option}`);
+    assert.deepEqual(Object.keys(doc.detect[k.name] ?? {}).sort(), Object.keys(k.defaults).sort(), `detect.${k.name} has no other keys`);
+  }
+  for (const [option, value] of Object.entries(CORRELATE_DEFAULTS)) assert.deepEqual(plain(doc.correlate[option]), value, `correlate.${option}`);
+});
+
+test('detector options are checked against their defaults: unknown keys and wrong types are refused with the key', (t) => {
+  assert.throws(() => loadText(t, 'detect:\n  scan:\n    short-portz: 10\n'), /detect\.scan\.short-portz/);
+  assert.throws(() => loadText(t, 'detect:\n  flood:\n    window: fast\n'), /detect\.flood\.window/);
+  assert.throws(() => loadText(t, 'detect:\n  telepathy: {}\n'), /detect\.telepathy/);
+  const c = loadText(t, 'detect:\n  scan: { short-ports: 40, enabled: no }\ncorrelate: { window: 600 }\n');
+  assert.equal(c.behaviour.detectors.scan!['short-ports'], 40);
+  assert.equal(c.behaviour.detectors.scan!.enabled, false);
+  assert.equal(c.behaviour.detectors.flood!.window, 10, 'the others keep their defaults');
+  assert.equal(c.behaviour.correlate.window, 600);
 });
