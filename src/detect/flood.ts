@@ -39,8 +39,8 @@ export const FLOOD_DEFAULTS = {
   'udp-reply-ratio': 0.1,
   /** Destination ports whose traffic is one-way by design and never a UDP flood: syslog, NetFlow, IPFIX, sFlow. */
   'udp-ignore-ports': [514, 2055, 4739, 6343, 9995, 9996] as readonly number[],
-  /** DNS queries per second at one server that are a flood whatever they look like (well above a busy site resolver). */
-  'dns-rate': 5000,
+  /** DNS queries per second at one server that are a flood whatever they look like: well above a busy campus resolver, which answers 5,000 to 10,000 a second from thousands of clients. */
+  'dns-rate': 20000,
   /** DNS queries per second at one server that are a flood when they also have a flood's shape: random subdomains, or mostly NXDOMAIN. */
   'dns-shaped-rate': 50,
   /** Share of a window's answers that are NXDOMAIN for the queries to have a flood's shape. */
