@@ -34,7 +34,7 @@ const enabledOnly = z.strictObject({ enabled: yesNo.optional() });
 const timeouts = z.strictObject({ new: seconds.optional(), established: seconds.optional(), closed: seconds.optional() });
 
 /** The application protocols Outpost analyzes, by the names app-layer.protocols takes. */
-export const APP_PROTOCOLS = ['http', 'dns', 'tls', 'irc', 'ftp', 'tftp'] as const;
+export const APP_PROTOCOLS = ['http', 'dns', 'tls', 'irc', 'ftp', 'tftp', 'smtp'] as const;
 
 const STREAM_POLICIES = ['bsd', 'bsd-right', 'linux', 'old-linux', 'solaris', 'old-solaris', 'windows', 'windows2k3', 'vista', 'macos', 'hpux10', 'hpux11', 'irix', 'first', 'last'] as const;
 
@@ -121,6 +121,7 @@ export const ConfigSchema = z.strictObject({
           irc: enabledOnly.optional(),
           ftp: enabledOnly.optional(),
           tftp: enabledOnly.optional(),
+          smtp: enabledOnly.optional(),
         })
         .optional(),
     })

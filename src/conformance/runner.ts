@@ -290,7 +290,7 @@ async function run(tc: TestCase, options: RunnerOptions, notes: string[], counts
   const ruleText = ruleFile === null ? '' : readFileSync(ruleFile, 'latin1');
   ruleAppNeeds(ruleText, needs);
   checkAppNeeds(liveFilters, statsKeys, needs);
-  const appReason = appNeedsReason(needs, analyzedNames(createProtocols().map((p) => p.name)));
+  const appReason = appNeedsReason(needs, analyzedNames(createProtocols().filter((p) => p.followOnly !== true).map((p) => p.name)));
 
   const classifications = existsSync(classificationFile) ? parseClassificationConfig(readFileSync(classificationFile, 'utf8'), classificationFile).classes : defaultClassifications();
   let ruleset: RuleSet | null = null;

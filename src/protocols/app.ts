@@ -13,7 +13,7 @@ import type { InspectableTx } from '../rules/buffers.js';
 export type Probe = 'yes' | 'no' | 'more';
 
 export interface ProtocolSpec {
-  /** The EVE app_proto name: http, dns, tls, irc, ftp, ftp-data, tftp. */
+  /** The EVE app_proto name: http, dns, tls, irc, ftp, ftp-data, tftp, smtp. */
   name: string;
   transport: 'tcp' | 'udp' | 'both';
   /** Ports where the protocol is the first guess: a hint only, content decides. */
@@ -31,6 +31,11 @@ export interface ProtocolSpec {
   open(flow: Flow, out: AppOutput, context?: unknown): AppSession;
   /** The rule buffers its transactions fill, by their names in src/rules/buffers.ts (http.uri, dns.query, ...). */
   buffers: readonly string[];
+  /**
+   * Followed only to hand the flow on (SMTP, until STARTTLS hands it to TLS): it writes no
+   * records and fills no buffers, so it does not count as an analyzer of its own.
+   */
+  followOnly?: true;
 }
 
 /** A protocol's per-flow state: fed in order, both directions. */
@@ -106,4 +111,10 @@ export interface AppOutput {
   now(): number;
   /** A connection that will follow (see Expectation). */
   expect(e: Expectation): void;
+  /**
+   * Hands the rest of the flow to another protocol (STARTTLS: what follows is TLS). Once the
+   * current `data` call returns, this session is closed and `proto`'s opened; `carry` holds
+   * bytes already received past the switch, per side, delivered to the new session first.
+   */
+  upgrade(proto: string, carry: readonly [Uint8Array, Uint8Array]): void;
 }

@@ -4,6 +4,7 @@ import { createFtpProtocols } from './ftp/index.js';
 import { createHttpProtocol, httpProtocol } from './http/index.js';
 import type { HttpLimits } from './http/limits.js';
 import { createIrcProtocols } from './irc/index.js';
+import { smtpProtocol } from './smtp/index.js';
 import { createTftpProtocols } from './tftp/index.js';
 import { tlsProtocol } from './tls/index.js';
 
@@ -31,6 +32,7 @@ export function createProtocols(enabled?: ReadonlySet<string>, options: Protocol
     ...createFtpProtocols(),
     ...createTftpProtocols(),
     ...createIrcProtocols(),
+    smtpProtocol,
   ];
   if (enabled === undefined) return all;
   return all.filter((s) => enabled.has(s.name) || enabled.has(s.name.split('-')[0]!));

@@ -28,6 +28,8 @@ export interface AppLayerCounters {
   expected: number;
   /** Sessions stopped because their parser threw (a bug, reported as an applayer anomaly "parser_error"). */
   parserErrors: number;
+  /** Flows handed from one protocol to another (SMTP STARTTLS to TLS). */
+  upgraded: number;
 }
 
 /** Expectations kept at most (the oldest go first), and how a flow's endpoints are keyed. */
@@ -51,6 +53,8 @@ const PENDING_BYTES = 65536;
 class FlowApp {
   spec: ProtocolSpec | null = null;
   session: AppSession | null = null;
+  /** The session asked to hand the flow to another protocol (done when its data call returns). */
+  upgrade: { spec: ProtocolSpec; carry: [Uint8Array, Uint8Array] } | null = null;
   failed = false;
   /** TCP: what each side sent before the protocol was known, in arrival order, to replay into the session. */
   readonly pending: Array<{ dir: number; bytes: Uint8Array }> = [];
@@ -71,7 +75,7 @@ class FlowApp {
  * PENDING_BYTES are waiting.
  */
 export class AppLayer {
-  readonly counters: AppLayerCounters = { detected: new Map(), detectedUdp: new Map(), failed: 0, failedUdp: 0, bytes: 0, expected: 0, parserErrors: 0 };
+  readonly counters: AppLayerCounters = { detected: new Map(), detectedUdp: new Map(), failed: 0, failedUdp: 0, bytes: 0, expected: 0, parserErrors: 0, upgraded: 0 };
   /** Expected connections by their server endpoint, oldest first. */
   private readonly expectations = new Map<string, Expectation & { until: number }>();
   private readonly byName: ReadonlyMap<string, ProtocolSpec>;
@@ -164,6 +168,23 @@ export class AppLayer {
     } catch {
       this.parserError(flow, app, dir);
     }
+    if (app.upgrade !== null) this.switchProtocol(flow, app);
+  }
+
+  /** The session asked to hand the flow on (STARTTLS): close it, open the new protocol's, give it the carried bytes. */
+  private switchProtocol(flow: Flow, app: FlowApp): void {
+    const { spec, carry } = app.upgrade!;
+    app.upgrade = null;
+    try {
+      app.session?.close();
+    } catch {
+      this.parserError(flow, app, 0);
+      return;
+    }
+    app.session = null;
+    this.counters.upgraded++;
+    this.start(flow, app, spec);
+    for (const dir of [0, 1]) if (carry[dir]!.length > 0) this.deliver(flow, app, dir, carry[dir]!, 0, carry[dir]!.length);
   }
 
   private parserError(flow: Flow, app: FlowApp, dir: number): void {
@@ -257,6 +278,11 @@ export class AppLayer {
       fileStore: this.fileStore,
       now: () => sink.now(flow),
       expect: (e) => this.expect(flow, e),
+      upgrade: (proto, carry) => {
+        const next = this.byName.get(proto);
+        // Only a protocol this sensor runs, and once per flow step (a session cannot loop the flow).
+        if (next !== undefined && next !== spec && app.upgrade === null) app.upgrade = { spec: next, carry: [copyBytes(carry[0]), copyBytes(carry[1])] };
+      },
     };
     try {
       app.session = spec.open(flow, out, context);

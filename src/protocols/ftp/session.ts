@@ -365,6 +365,7 @@ export class FtpDataSession implements AppSession {
         },
         now: () => out.now(),
         expect: (e) => out.expect(e),
+        upgrade: (proto, carry) => out.upgrade(proto, carry),
       };
       this.file = new FileTracker(reporter, null, dir === 0 ? 'to_server' : 'to_client', 0);
       if (this.missingStart[dir]) this.file.gap();

@@ -41,6 +41,7 @@ export function recordingOutput(): { out: AppOutput; got: Reported } {
     fileStore: { enabled: false, maxBytes: 0 },
     now: () => 0,
     expect: (_e: Expectation) => {},
+    upgrade: () => {},
   };
   return { out, got };
 }

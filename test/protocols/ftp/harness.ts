@@ -87,6 +87,13 @@ export interface Recorded {
 
 /** An AppOutput that keeps everything it is told. */
 export class FakeOutput implements AppOutput {
+  /** Hand-overs asked for (STARTTLS), by protocol name. */
+  readonly upgrades: string[] = [];
+
+  upgrade(proto: string): void {
+    this.upgrades.push(proto);
+  }
+
   readonly records: Recorded[] = [];
   readonly inspected: Array<{ tx: AppTransaction; dir: number }> = [];
   readonly anomalies: Array<{ event: string; dir: number }> = [];

@@ -142,6 +142,13 @@ export type OutputEntry =
  * inspection as it happens (buffers then are what rules would see at that point).
  */
 export class FakeOutput implements AppOutput {
+  /** Hand-overs asked for (STARTTLS), by protocol name. */
+  readonly upgrades: string[] = [];
+
+  upgrade(proto: string): void {
+    this.upgrades.push(proto);
+  }
+
   readonly log: OutputEntry[] = [];
   readonly fileStore: { enabled: boolean; maxBytes: number };
   onInspect: ((tx: InspectableTx, dir: number) => void) | null = null;

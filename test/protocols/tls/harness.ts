@@ -82,6 +82,13 @@ export type OutputCall =
 
 /** An AppOutput that remembers every call. */
 export class FakeOutput implements AppOutput {
+  /** Hand-overs asked for (STARTTLS), by protocol name. */
+  readonly upgrades: string[] = [];
+
+  upgrade(proto: string): void {
+    this.upgrades.push(proto);
+  }
+
   readonly calls: OutputCall[] = [];
   readonly fileStore = { enabled: false, maxBytes: 0 };
 
