@@ -1,7 +1,8 @@
 import type { VerdictEvent, VerdictEvidence, VerdictRecord } from '../events/behaviour.js';
 import type { EveEvent } from '../events/types.js';
 import type { Detector, DetectorContext } from '../detect/detector.js';
-import { atTime, timestampOf } from '../detect/util.js';
+import { secondsOf } from '../events/time.js';
+import { atTime } from '../detect/util.js';
 import { textToWords } from '../wire/address.js';
 import { stagesOf, type Stage, type StageHit } from './stages.js';
 
@@ -55,10 +56,12 @@ interface Dialog {
 export function createCorrelator(ctx: DetectorContext, settings: Partial<CorrelateOptions>): Detector {
   const o: CorrelateOptions = { ...CORRELATE_DEFAULTS, ...settings };
   const dialogs = new Map<string, Dialog>();
-  const counters = { hosts: 0, evidence: 0, verdicts: 0, evicted_hosts: 0, dropped_evidence: 0 };
+  const counters = { hosts: 0, evidence: 0, verdicts: 0, evicted_hosts: 0, expired_hosts: 0, dropped_evidence: 0, errors: 0 };
   const words = new Uint32Array(8);
   const isHome = (ip: string): boolean => textToWords(ip, words, 0) && ctx.home(words, 0);
   let now = 0;
+  /** Dialogs with evidence not judged since it arrived. */
+  const dirty = new Set<Dialog>();
 
   const dialogOf = (host: string): Dialog => {
     let d = dialogs.get(host);
@@ -71,7 +74,8 @@ export function createCorrelator(ctx: DetectorContext, settings: Partial<Correla
     if (dialogs.size >= o['max-hosts']) {
       const oldest = dialogs.keys().next().value as string;
       const gone = dialogs.get(oldest)!;
-      if (declared(gone) !== null) write(gone);
+      write(gone);
+      dirty.delete(gone);
       dialogs.delete(oldest);
       counters.evicted_hosts++;
     }
@@ -95,7 +99,10 @@ export function createCorrelator(ctx: DetectorContext, settings: Partial<Correla
       counters.dropped_evidence++;
     }
     ev.push(e);
-    d.last = e.time;
+    // Quiet is measured from when evidence arrives: a scan's or flood's record is dated by its
+    // start but written when it stops, perhaps an hour later.
+    d.last = Math.max(d.last, now, e.time);
+    dirty.add(d);
     counters.evidence++;
   };
 
@@ -184,8 +191,23 @@ export function createCorrelator(ctx: DetectorContext, settings: Partial<Correla
     return rec;
   };
 
+  /**
+   * Dialogs that grew and are now quiet are judged; dialogs idle for longer than the window are
+   * forgotten (oldest activity first: the map is kept in that order), written first if declared.
+   */
   const settle = (): void => {
-    for (const d of dialogs.values()) if (d.last > 0 && now - d.last >= o.settle) write(d);
+    for (const d of dirty) {
+      if (now - d.last < o.settle) continue;
+      dirty.delete(d);
+      write(d);
+    }
+    for (const [host, d] of dialogs) {
+      if (now - d.last <= o.window) break;
+      if (dirty.delete(d)) write(d);
+      dialogs.delete(host);
+      counters.expired_hosts++;
+    }
+    counters.hosts = dialogs.size;
   };
 
   return {
@@ -195,7 +217,7 @@ export function createCorrelator(ctx: DetectorContext, settings: Partial<Correla
       if (ev.event_type === 'verdict') return;
       const hits = stagesOf(ev, isHome);
       if (hits.length === 0) return;
-      const time = timeOf(ev.timestamp);
+      const time = secondsOf(ev.timestamp);
       for (const h of hits) {
         const d = dialogOf(h.host);
         // An executable download is an egg only in context (an inbound exploit shortly before, or
@@ -229,14 +251,4 @@ function mostCommonPort(evidence: readonly Evidence[]): number | null {
   return ranked[0]![0];
 }
 
-/** Seconds since the epoch of an EVE timestamp ("2004-04-21T10:00:08.005100+0000"). */
-export function timeOf(timestamp: string): number {
-  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?([+-])(\d\d):?(\d\d)$/.exec(timestamp);
-  if (m === null) return 0;
-  const base = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
-  const frac = m[7] === undefined ? 0 : Number(`0.${m[7]}`);
-  const offset = (Number(m[9]) * 60 + Number(m[10])) * 60 * (m[8] === '-' ? -1 : 1);
-  return base + frac - offset;
-}
 
-export { timestampOf };

@@ -49,7 +49,7 @@ const CC = byDescription(CC_CLASSTYPES);
 
 /** Where each kind of event lands, for docs/correlate.md. */
 export const STAGE_TABLE: ReadonlyArray<readonly [string, string]> = [
-  ['`scan` into HOME_NET', 'E1 for each target (from the scan\'s targets)'],
+  ['`scan` into HOME_NET', 'E1 for each HOME_NET host in the scan\'s sample of targets (its first 16)'],
   ['`scan` from a HOME_NET host', 'E5 for the scanner'],
   ['`pct` exploit at a HOME_NET server', 'E2 for the server'],
   ['`pct` exploit from a HOME_NET client', 'E5 for the client'],
@@ -62,16 +62,17 @@ export const STAGE_TABLE: ReadonlyArray<readonly [string, string]> = [
   ['`backdoor`', '`backdoor` for the host'],
 ];
 
+/** No stage: shared, so the common case (a flow, dns or http record) allocates nothing. */
+const NONE: StageHit[] = [];
+Object.freeze(NONE);
+
 /** A file's magic says it runs: a Windows PE (or DOS MZ) or an ELF. */
 export function isExecutableMagic(magic: string): boolean {
   return /^(PE32|MS-DOS executable|ELF )/.test(magic);
 }
 
-/**
- * The stages an event stands for. `home` says whether an address is in HOME_NET; `tftp` whether
- * the flow is TFTP (its fileinfo records are eggs more often than not).
- */
-export function stagesOf(ev: EveEvent, home: (ip: string) => boolean): StageHit[] {
+/** The stages an event stands for (none for most records). `home` says whether an address is in HOME_NET. */
+export function stagesOf(ev: EveEvent, home: (ip: string) => boolean): readonly StageHit[] {
   switch (ev.event_type) {
     case 'scan': {
       const s = (ev as ScanEvent).scan;
@@ -83,7 +84,7 @@ export function stagesOf(ev: EveEvent, home: (ip: string) => boolean): StageHit[
     }
     case 'pct': {
       const p = (ev as PctEvent).pct;
-      if (p.verdict !== 'exploit') return [];
+      if (p.verdict !== 'exploit') return NONE;
       const hits: StageHit[] = [];
       const summary = `MS04-011 PCT exploit attempt ${p.client} -> ${p.server}:${p.port}`;
       if (home(p.server)) hits.push({ host: p.server, stage: 'E2', peer: p.client, port: p.port, exploit: 'pct', summary });
@@ -94,7 +95,7 @@ export function stagesOf(ev: EveEvent, home: (ip: string) => boolean): StageHit[
       const a = ev as AlertEvent;
       const src = a.src_ip;
       const dst = a.dest_ip;
-      if (src === undefined || dst === undefined) return [];
+      if (src === undefined || dst === undefined) return NONE;
       const category = a.alert.category;
       const tactic = a.alert.metadata?.mitre_tactic_name?.join(' ') ?? '';
       const summary = `alert ${a.alert.signature_id} "${a.alert.signature}" ${src} -> ${dst}`;
@@ -112,7 +113,7 @@ export function stagesOf(ev: EveEvent, home: (ip: string) => boolean): StageHit[
       }
       const isExploit = EXPLOIT.has(category);
       const isRecon = RECON.has(category);
-      if (!isExploit && !isRecon) return [];
+      if (!isExploit && !isRecon) return NONE;
       if (home(target)) hits.push({ host: target, stage: isExploit ? 'E2' : 'E1', peer: attacker, port: targetPort, exploit: isExploit ? exploit : null, summary });
       if (home(attacker)) hits.push({ host: attacker, stage: 'E5', peer: target, port: targetPort, exploit: isExploit ? exploit : null, summary });
       return hits;
@@ -122,15 +123,15 @@ export function stagesOf(ev: EveEvent, home: (ip: string) => boolean): StageHit[
       // A file record is written from its sender: the receiver is the destination.
       const receiver = f.dest_ip;
       const sender = f.src_ip;
-      if (receiver === undefined || sender === undefined || !home(receiver)) return [];
+      if (receiver === undefined || sender === undefined || !home(receiver)) return NONE;
       const info = f.fileinfo;
       const tftp = f.app_proto === 'tftp';
-      if (!tftp && !isExecutableMagic(info.magic)) return [];
+      if (!tftp && !isExecutableMagic(info.magic)) return NONE;
       return [{ host: receiver, stage: 'E3', peer: sender, port: f.src_port ?? null, exploit: null, summary: `${info.magic.split(',')[0]} ${info.filename ?? '(unnamed)'} (${info.size} bytes) from ${sender}${f.app_proto !== undefined ? ` over ${f.app_proto}` : ''}` }];
     }
     case 'ircbot': {
       const b = (ev as IrcbotEvent).ircbot;
-      if (!home(b.client)) return [];
+      if (!home(b.client)) return NONE;
       return [{ host: b.client, stage: 'E4', peer: b.server, port: b.server_port, exploit: null, summary: `IRC C&C ${b.server}:${b.server_port}${b.channel !== undefined ? ` ${b.channel}` : ''}${b.nick !== undefined ? ` as ${b.nick}` : ''} (${b.signs.join(', ')})` }];
     }
     case 'flood': {
@@ -141,10 +142,10 @@ export function stagesOf(ev: EveEvent, home: (ip: string) => boolean): StageHit[
     }
     case 'backdoor': {
       const b = (ev as BackdoorEvent).backdoor;
-      if (!home(b.host)) return [];
+      if (!home(b.host)) return NONE;
       return [{ host: b.host, stage: 'backdoor', peer: b.client, port: b.port, exploit: null, summary: `${b.host} accepted ${b.client} on ${b.proto} ${b.port} (${b.reason})` }];
     }
     default:
-      return [];
+      return NONE;
   }
 }

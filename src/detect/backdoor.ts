@@ -136,6 +136,8 @@ export function createBackdoorDetector(ctx: DetectorContext, options: typeof BAC
     events: 0,
     shells: 0,
     quiet_low_ports: 0,
+    /** New listeners that exchanged no data (a scan's probe met them): not reported. */
+    probed_only: 0,
     data_channels: 0,
     errors: 0,
     evicted_hosts: 0,
@@ -220,6 +222,12 @@ export function createBackdoorDetector(ctx: DetectorContext, options: typeof BAC
     const proto = appProto ?? (e.flow.id === e.flowId ? e.flow.appProto : '');
     if (dataChannel(proto, e.port)) {
       counters.data_channels++;
+      return;
+    }
+    // A SYN-ACK answered by the client's RST, or a connection closed without a byte either way,
+    // is a port scan's probe meeting an open port, not someone using a backdoor.
+    if (e.bytes === 0) {
+      counters.probed_only++;
       return;
     }
     if (proto !== '' && proto !== 'failed') e.header.app_proto = proto;

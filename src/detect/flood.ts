@@ -21,6 +21,9 @@ import { atTime, timestampOf } from './util.js';
  * 16, so a million spoofed sources cost nothing more), at most `max-targets` of them; when the
  * table is full the lightest targets are evicted (counted in `evicted_targets`).
  */
+/** Seconds a packet's time may leap ahead of the current window before it needs confirming. */
+const MAX_TIME_JUMP = 86400;
+
 export const FLOOD_DEFAULTS = {
   enabled: true,
   /** Seconds of packet time per window; rates are judged over a window, and windows start on multiples of it. */
@@ -518,7 +521,7 @@ function portTable(ports: readonly number[]): Uint8Array {
  * sum of seconds and nanoseconds can land a hair below the microsecond it was.
  */
 function stamp(seconds: number): string {
-  return timestampOf(seconds + 5e-7);
+  return timestampOf(seconds);
 }
 
 /** Rounds to two decimals for the record. */
@@ -535,7 +538,7 @@ export function createFloodDetector(ctx: DetectorContext, options: FloodOptions)
   const table = new TargetTable(Math.max(16, options['max-targets']));
   const floods = new Map<string, OpenFlood>();
   const scratch = new Uint32Array(4);
-  const counters = { targets: 0, floods: 0, events: 0, syn: 0, udp: 0, dns_records: 0, evicted_targets: 0, evicted_floods: 0, errors: 0 };
+  const counters = { targets: 0, floods: 0, events: 0, syn: 0, udp: 0, dns_records: 0, evicted_targets: 0, evicted_floods: 0, errors: 0, time_jumps: 0 };
 
   let windowStart = 0;
   let windowEnd = 0;
@@ -768,7 +771,7 @@ export function createFloodDetector(ctx: DetectorContext, options: FloodOptions)
 
   function write(f: OpenFlood): void {
     const duration = Math.max(0, f.end - f.start);
-    const out = atTime(f.start + 5e-7, 'flood') as FloodEvent;
+    const out = atTime(f.start, 'flood') as FloodEvent;
     if (f.sources.length > 0) out.src_ip = f.sources[0]!;
     out.dest_ip = f.target;
     if (f.targetPort >= 0) out.dest_port = f.targetPort;
@@ -831,6 +834,9 @@ export function createFloodDetector(ctx: DetectorContext, options: FloodOptions)
   }
 
   /** Packet time reached `t`, at or past the current window's end. */
+  /** A far-future packet time waiting for a second packet to confirm it. */
+  let jumpTo = 0;
+
   function roll(t: number): void {
     const start = Math.floor(t / windowSec) * windowSec;
     if (windowEnd === 0) {
@@ -855,7 +861,17 @@ export function createFloodDetector(ctx: DetectorContext, options: FloodOptions)
       if (proto !== IpProto.TCP && proto !== IpProto.UDP) return;
       if (p.ipVersion === 0) return;
       try {
-        if (p.tsSec >= windowEnd) roll(p.tsSec);
+        if (p.tsSec >= windowEnd) {
+          // A time more than a day ahead is believed only once a second packet agrees: one
+          // garbled timestamp must not throw every window away (or hold one open for ever).
+          if (windowEnd > 0 && p.tsSec - windowEnd > MAX_TIME_JUMP && (jumpTo === 0 || Math.abs(p.tsSec - jumpTo) > MAX_TIME_JUMP)) {
+            jumpTo = p.tsSec;
+            counters.time_jumps++;
+            return;
+          }
+          jumpTo = 0;
+          roll(p.tsSec);
+        }
         if (proto === IpProto.TCP) {
           const f = p.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST | TcpFlag.FIN);
           if (f === TcpFlag.SYN) {

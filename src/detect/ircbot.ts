@@ -3,8 +3,7 @@ import type { IrcbotEvent } from '../events/behaviour.js';
 import type { EveCommon, EveEvent } from '../events/types.js';
 import { flowHeader, type Flow } from '../flow/index.js';
 import { decodeLine, IRC_MAX_LINE } from '../protocols/irc/index.js';
-import { formatTimestamp } from '../events/time.js';
-import { AgingMap } from './util.js';
+import { AgingMap, timestampOf } from './util.js';
 import type { Detector, DetectorContext } from './detector.js';
 
 /**
@@ -477,8 +476,7 @@ export function createIrcbotDetector(ctx: DetectorContext, options: typeof IRCBO
     if (c.updates >= MAX_UPDATES) c.reading = false;
     counters.events++;
     const ev = { ...c.header } as IrcbotEvent;
-    const sec = Math.floor(now);
-    ev.timestamp = formatTimestamp(sec, Math.round((now - sec) * 1e9));
+    ev.timestamp = timestampOf(now);
     if (frameNumber > 0 && reading === c) ev.pcap_cnt = frameNumber;
     ev.ircbot = {
       client: c.client,

@@ -28,6 +28,9 @@ import { formatTimestamp } from '../events/time.js';
  * traffic too (its start is the activity's first probe); a pure ACK from a well-known port to a
  * high port is taken for a server's acknowledgement picked up mid-connection, not a probe.
  */
+/** Activities looked at from the oldest when one must go, for a one-probe source to evict instead. */
+const EVICT_SEARCH = 64;
+
 export const SCAN_DEFAULTS = {
   enabled: true,
   /** Seconds in a short window; a fast scan is one that passes a short window's thresholds. */
@@ -261,7 +264,17 @@ class Activity {
     this.sPortsHeld = this.ports.held;
   }
 
+  /** The window before the current one, so that a scan straddling a boundary is judged whole. */
+  pProbes = 0;
+  pAnswered = 0;
+  pNewTargets = 0;
+  pNewPorts = 0;
+
   resetWindow(): void {
+    this.pProbes = this.wProbes;
+    this.pAnswered = this.wAnswered;
+    this.pNewTargets = this.wNewTargets;
+    this.pNewPorts = this.wNewPorts;
     this.wProbes = 0;
     this.wAnswered = 0;
     this.wNewTargets = 0;
@@ -398,6 +411,9 @@ export function createScanDetector(ctx: DetectorContext, options: typeof SCAN_DE
   function windowOutcome(a: Activity): number {
     if (!mostlyFailed(a.wProbes, a.wAnswered, minFailed)) return QUIET;
     if (a.wNewPorts >= shortPorts || a.wNewTargets >= shortHosts) return PASSES;
+    // Windows are aligned on packet time, not on the scan: one that straddles a boundary is
+    // judged over this window and the one before.
+    if (mostlyFailed(a.wProbes + a.pProbes, a.wAnswered + a.pAnswered, minFailed) && (a.wNewPorts + a.pNewPorts >= shortPorts || a.wNewTargets + a.pNewTargets >= shortHosts)) return PASSES;
     return a.wNewPorts + a.wNewTargets > 0 ? CONTINUES : QUIET;
   }
 
@@ -448,16 +464,29 @@ export function createScanDetector(ctx: DetectorContext, options: typeof SCAN_DE
     windowEnd = (Math.floor(now / shortWindow) + 1) * shortWindow;
   }
 
-  /** Makes room for one more activity: the oldest goes (written first when it is already a scan). */
+  /**
+   * Makes room for one more activity. A source that sent one probe so far goes first (a spoofed
+   * SYN's address, among the oldest few): a flood of them must not push out a real scan still in
+   * its window. Failing that, the oldest goes (written first when it is already a scan).
+   */
   function evictOldest(): void {
-    while (queueHead < queue.length) {
-      const a = queue[queueHead++]!;
+    let victim: Activity | null = null;
+    for (let i = queueHead, looked = 0; i < queue.length && looked < EVICT_SEARCH; i++) {
+      const a = queue[i]!;
       if (a.dropped) continue;
-      if (a.fast) report(a, false);
-      drop(a.key, a);
-      counters.evicted_sources++;
-      break;
+      looked++;
+      if (victim === null) victim = a;
+      if (a.probes <= 1 && !a.fast) {
+        victim = a;
+        break;
+      }
     }
+    if (victim !== null) {
+      if (victim.fast) report(victim, false);
+      drop(victim.key, victim);
+      counters.evicted_sources++;
+    }
+    while (queueHead < queue.length && queue[queueHead]!.dropped) queueHead++;
     if (queueHead > 1024 && queueHead * 2 > queue.length) {
       queue = queue.slice(queueHead);
       queueHead = 0;

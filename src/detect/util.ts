@@ -20,14 +20,18 @@ export function sameFlow(ev: EveEvent, eventType: string): EveCommon {
 
 /** A record of `eventType` at packet time `seconds` (no flow): src and dest are filled by the caller. */
 export function atTime(seconds: number, eventType: string): EveCommon {
-  const sec = Math.floor(seconds);
-  return { timestamp: formatTimestamp(sec, Math.round((seconds - sec) * 1e9)), event_type: eventType };
+  return { timestamp: timestampOf(seconds), event_type: eventType };
 }
 
-/** EVE's timestamp for packet time in seconds. */
+/**
+ * EVE's timestamp for packet time in seconds, rounded to the microsecond: a float near 1e9
+ * seconds holds a microsecond count only to a quarter of a microsecond, so cutting it would
+ * often land one microsecond early.
+ */
 export function timestampOf(seconds: number): string {
-  const sec = Math.floor(seconds);
-  return formatTimestamp(sec, Math.round((seconds - sec) * 1e9));
+  const us = Math.round(seconds * 1e6);
+  const sec = Math.floor(us / 1e6);
+  return formatTimestamp(sec, (us - sec * 1e6) * 1000);
 }
 
 /**

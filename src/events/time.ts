@@ -24,3 +24,13 @@ function secondPrefix(sec: number): string {
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
+
+/** Seconds since the epoch of an EVE timestamp ("2004-04-21T10:00:08.005100+0000"); 0 when it is not one. */
+export function secondsOf(timestamp: string): number {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?([+-])(\d\d):?(\d\d)$/.exec(timestamp);
+  if (m === null) return 0;
+  const base = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
+  const frac = m[7] === undefined ? 0 : Number(`0.${m[7]}`);
+  const offset = (Number(m[9]) * 60 + Number(m[10])) * 60 * (m[8] === '-' ? -1 : 1);
+  return base + frac - offset;
+}

@@ -168,7 +168,7 @@ export class AppLayer {
     } catch {
       this.parserError(flow, app, dir);
     }
-    if (app.upgrade !== null) this.switchProtocol(flow, app);
+    if (app.upgrade !== null && !app.failed) this.switchProtocol(flow, app);
   }
 
   /** The session asked to hand the flow on (STARTTLS): close it, open the new protocol's, give it the carried bytes. */
@@ -189,6 +189,7 @@ export class AppLayer {
 
   private parserError(flow: Flow, app: FlowApp, dir: number): void {
     app.session = null;
+    app.upgrade = null;
     app.failed = true;
     this.counters.parserErrors++;
     this.sink.anomaly(flow, dir, 'parser_error');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCorrelator, STAGE_TABLE, timeOf } from '../../src/correlate/index.js';
+import { createCorrelator, STAGE_TABLE } from '../../src/correlate/index.js';
+import { secondsOf as timeOf } from '../../src/events/time.js';
 import { timestampOf } from '../../src/detect/util.js';
 import type { VerdictEvent } from '../../src/events/behaviour.js';
 import type { EveEvent } from '../../src/events/types.js';
@@ -133,4 +134,33 @@ test('EVE timestamps read back to the second and microsecond', () => {
 test('docs/behaviour.md carries the stage mapping table as the code has it', () => {
   const doc = readFileSync(join(repoRoot, 'docs', 'behaviour.md'), 'utf8');
   for (const [what, stage] of STAGE_TABLE) assert.ok(doc.includes(`| ${what} | ${stage} |`), `docs/behaviour.md lacks the row for ${what}`);
+});
+
+test('quiet is measured from when evidence arrives: a scan record dated by its start does not settle the dialog early', () => {
+  const out: VerdictEvent[] = [];
+  const c = createCorrelator({ emit: (e) => out.push(e as VerdictEvent), home: homeNet('192.168.1.0/24') }, {});
+  const arrive = (t: number, ev: EveEvent): void => {
+    c.tick!(T0 + t);
+    c.record!(ev);
+  };
+  arrive(1900, ircbot(1900, '192.168.1.50'));
+  arrive(2000, scan(1000, '192.168.1.50', ['10.0.0.1', '10.0.0.2'], 445));
+  for (let t = 2001; t < 2100; t++) c.tick!(T0 + t);
+  assert.equal(out.length, 0, 'not settled a second after the late record');
+  arrive(2100, flood(2100, '192.168.1.50'));
+  for (let t = 2101; t <= 2500; t++) c.tick!(T0 + t);
+  c.finish!();
+  assert.deepEqual(out.map((v) => [v.verdict.verdict, v.verdict.stages.join(',')]), [['bot', 'E4,E5,flood']]);
+});
+
+test('dialogs that never declare are forgotten once idle past the window', () => {
+  const c = createCorrelator({ emit: () => {}, home: homeNet('192.168.1.0/24') }, { window: 100 });
+  c.tick!(T0);
+  c.record!(scan(0, '203.0.113.66', ['192.168.1.7']));
+  assert.equal(c.counters.hosts, 1);
+  c.tick!(T0 + 50);
+  assert.equal(c.counters.hosts, 1);
+  c.tick!(T0 + 200);
+  assert.equal(c.counters.hosts, 0);
+  assert.equal(c.counters.expired_hosts, 1);
 });

@@ -82,10 +82,19 @@ describe('backdoor detector', () => {
   test('a new well-known port without a shell is learned silently; an ignored port is not reported', () => {
     const cap = warmedUp();
     new TcpConnection(cap, '203.0.113.66:1062', `${HOST}:25`).handshake().send('server', '220 mail ESMTP\r\n').close();
-    new TcpConnection(cap, '203.0.113.66:1063', `${HOST}:6881`).handshake().close();
+    new TcpConnection(cap, '203.0.113.66:1063', `${HOST}:6881`).handshake().send('client', 'BitTorrent protocol').close();
     const { events, pipeline } = runBehaviour(cap, { correlate: false, detectors: { backdoor: { 'ignore-ports': [6881] } } });
     assert.equal(ofType(events, 'backdoor').length, 0);
     assert.equal(pipeline.behaviour!.counters()['backdoor.quiet_low_ports'], 2);
+  });
+
+  test("a scanner's probe meeting an open high port (no byte exchanged) is not a backdoor", () => {
+    const cap = warmedUp();
+    new TcpConnection(cap, '203.0.113.66:1064', `${HOST}:3389`).handshake().close();
+    new TcpConnection(cap, '203.0.113.66:1065', `${HOST}:5900`).handshake().close();
+    const { events, pipeline } = runBehaviour(cap, { correlate: false });
+    assert.equal(ofType(events, 'backdoor').length, 0);
+    assert.equal(pipeline.behaviour!.counters()['backdoor.probed_only'], 2);
   });
 
   test('an answered UDP datagram on a new high port is a UDP new_listener', () => {

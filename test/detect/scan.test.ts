@@ -476,4 +476,32 @@ test('hostile packets never throw out of the hooks', () => {
   det.tick!(1e12);
   det.finish!();
   assert.equal(det.counters.sources, 0);
+  assert.equal(det.counters.errors, 0, 'handled, not swallowed: the hooks catch, so a throw would show here');
+});
+
+test('a scan straddling a window boundary is judged over both windows (28 ports at one a second, from :46)', () => {
+  for (const offset of [0, 46]) {
+    const found = scans((cap) => {
+      cap.time = 1083319200 + offset;
+      for (let port = 1; port <= 28; port++) {
+        tcpProbe(cap, '203.0.113.9', `192.168.1.5:${port}`, 'S', null);
+        cap.time += 1;
+      }
+    });
+    assert.equal(found.scans.length, 1, `starting at :${offset}`);
+    assert.equal(found.scans[0]!.scan.port_count, 28);
+  }
+});
+
+test('a real scan survives a spoofed SYN flood filling the scanner table: one-probe sources go first', () => {
+  const found = scans(
+    (cap) => {
+      cap.time = 1083319200;
+      for (let port = 1; port <= 100; port++) tcpProbe(cap, '203.0.113.9', `192.168.1.5:${port}`, 'S', 'RA');
+      for (let i = 0; i < 3000; i++) tcpProbe(cap, `198.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, '192.168.1.80:80', 'S', null, 1024 + (i % 60000));
+    },
+    { 'max-sources': 1000 },
+  );
+  assert.deepEqual(found.scans.map((s) => [s.scan.scanner, s.scan.port_count]), [['203.0.113.9', 100]]);
+  assert.ok(found.counters['scan.evicted_sources']! >= 2000);
 });

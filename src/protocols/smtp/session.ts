@@ -58,19 +58,21 @@ class Lines {
 }
 
 function latin1(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
 }
 
-/** Client bytes sent after STARTTLS before the server's answer (a client that does not wait): kept this far, to hand to TLS. */
+/**
+ * Client bytes sent after STARTTLS before the server's answer (a client that does not wait),
+ * kept this far to hand to TLS: a TLS or SSLv2 hello is well under it (16 KiB is TLS's record size).
+ */
 const EARLY_CLIENT_BYTES = 16384;
 
 /**
  * SMTP followed only as far as STARTTLS (RFC 3207): command and reply lines are read, and when
  * the server answers the client's STARTTLS with 220, the rest of the connection is handed to the
  * TLS analyzer, as Suricata's SMTP parser hands it on. Nothing is logged: Outpost has no SMTP
- * records yet. A refused STARTTLS (454, 5xx) leaves the session in plain text.
+ * records yet. A refused STARTTLS (454, 5xx) leaves the session in plain text; a mail
+ * transaction (MAIL, DATA, BDAT) ends the following, since STARTTLS may only come before one.
  */
 export class SmtpSession implements AppSession {
   private readonly lines: [Lines, Lines] = [new Lines(), new Lines()];
@@ -109,7 +111,13 @@ export class SmtpSession implements AppSession {
   }
 
   private command(text: string, buf: Uint8Array, next: number, end: number): boolean {
-    if (text.trim().toUpperCase() !== 'STARTTLS') return true;
+    const verb = text.trim().slice(0, 8).toUpperCase();
+    // STARTTLS comes before a mail transaction (RFC 3207): once one starts, there is nothing more to follow.
+    if (verb.startsWith('MAIL ') || verb === 'DATA' || verb.startsWith('BDAT ')) {
+      this.done = true;
+      return false;
+    }
+    if (verb !== 'STARTTLS') return true;
     this.asked = true;
     this.hold(buf, next, end);
     return false;

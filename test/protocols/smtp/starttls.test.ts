@@ -71,3 +71,28 @@ test('random and mutated SMTP dialogues: nothing thrown, nothing held past the c
     assert.equal(pipeline.app!.counters.parserErrors, 0);
   }
 });
+
+test('an FTP server on an odd port greeting with a plain 220 stays FTP; SMTP away from its ports needs "SMTP" in the greeting or EHLO', () => {
+  const ftp = new SynthCapture(null);
+  new TcpConnection(ftp, '10.0.0.1:40000', '10.0.0.2:2121').handshake().send('server', '220 Welcome to files\r\n').send('client', 'USER anonymous\r\n').send('server', '331 Password\r\n').close();
+  assert.equal(ofType(runBehaviour(ftp, { correlate: false }).events, 'flow')[0]!.app_proto, 'ftp');
+  const smtp = new SynthCapture(null);
+  new TcpConnection(smtp, '10.0.0.1:40000', '10.0.0.2:2525').handshake().send('server', '220 mx.example ESMTP Postfix\r\n').send('client', 'EHLO a\r\n').close();
+  assert.equal(ofType(runBehaviour(smtp, { correlate: false }).events, 'flow')[0]!.app_proto, 'smtp');
+});
+
+test('"STARTTLS" inside a message body is text: the mail transaction ended the following', () => {
+  const cap = new SynthCapture(null);
+  new TcpConnection(cap, '10.0.0.1:40000', '10.0.0.2:25')
+    .handshake()
+    .send('server', '220 mx ESMTP\r\n')
+    .send('client', 'EHLO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n')
+    .send('server', '250 ok\r\n250 ok\r\n354 go\r\n')
+    .send('client', 'STARTTLS\r\n')
+    .send('server', '220 not really\r\n')
+    .send('client', pctExploitFixture())
+    .close();
+  const { events, pipeline } = runBehaviour(cap, { correlate: false });
+  assert.equal(pipeline.app!.counters.upgraded, 0);
+  assert.equal(ofType(events, 'tls').length, 0);
+});
