@@ -48,14 +48,18 @@ export const IRCBOT_DEFAULTS = {
   'idle-timeout': 1800,
 };
 
-/** How much each sign says "bot". The threshold needs two: no single sign but a command and a reply together reaches 0.7. */
+/**
+ * How much each sign says "bot". The threshold needs two: no single sign reaches 0.7, and a
+ * command verb in a keyed channel alone does not either (0.65: people in private channels type
+ * `!dl` and `!update` to XDCC and eggdrop bots); a machine-made nick or a bot reply with it does.
+ */
 const WEIGHT = {
   /** A nick scoring STRONG_NICK points or more. */
   strongNick: 0.4,
   /** A nick scoring WEAK_NICK points (Guest12345 does). */
   weakNick: 0.2,
   keyedChannel: 0.2,
-  command: 0.5,
+  command: 0.45,
   botReply: 0.5,
   sharedChannel: 0.3,
   oddPort: 0.1,

@@ -122,7 +122,7 @@ describe('ircbot detector', () => {
     assert.equal(b.server_port, 4444);
     assert.deepEqual(b.signs, ['keyed_channel: #x', 'command: .advscan', 'odd_port: 4444'], 'written when the command crossed the threshold');
     assert.deepEqual(b.commands, ['.advscan']);
-    assert.equal(b.score, 0.8);
+    assert.equal(b.score, 0.75, "keyed channel 0.2 + command 0.45 + odd port 0.1");
   });
 
   test('a machine nick in a keyed channel on an odd port is reported on joining, before any command', () => {
@@ -288,4 +288,18 @@ describe('ircbot detector', () => {
     assert.ok(d.counters.lines! > 5);
     assert.equal(events.length, 0);
   });
+});
+
+test('a person typing an XDCC or eggdrop trigger (!dl) in a keyed channel on the usual port is not a bot', () => {
+  const cap = new SynthCapture(null);
+  irc(
+    cap,
+    '10.1.2.4:1100',
+    '198.51.100.77:6667',
+    botLines('carol', '#friends', 'secret', [
+      ['c', 'PRIVMSG #friends :!dl latest.iso'],
+      ['c', 'PRIVMSG #friends :!update'],
+    ]),
+  );
+  assert.equal(ofType(runBehaviour(cap, { correlate: false }).events, 'ircbot').length, 0);
 });
