@@ -581,7 +581,9 @@ export function createFloodDetector(ctx: DetectorContext, options: FloodOptions)
     const len = p.ipTotalLen;
     const request = ampPorts[p.dstPort] === 1;
     // The sender: what it sent back (replies), and as a would-be victim, what it asked reflectors.
-    const sender = request ? target(p.addr, 0, v4) : table.find(p.addr, 0);
+    // Only an address already followed is updated: making an entry for every DNS client's query
+    // would fill the table with ordinary clients (a victim is followed once responses reach it).
+    const sender = table.find(p.addr, 0);
     if (sender !== null) {
       sender.udpSent++;
       if (request) sender.ampRequestBytes += len;
