@@ -2,8 +2,10 @@
 import { Exit, UsageError } from './exit.js';
 import { ANALYZE_USAGE, runAnalyze } from './analyze.js';
 import { CONFORMANCE_USAGE, runConformance } from './conformance.js';
+import { HONEYPOT_USAGE, runHoneypot } from './honeypot.js';
 import { READ_USAGE, runRead } from './read.js';
 import { RULES_USAGE, runRules } from './rules.js';
+import { runScan, SCAN_USAGE } from './scan.js';
 
 const USAGE = `usage: outpost <command> [options]
 
@@ -12,6 +14,8 @@ commands:
   analyze   run captures through decoding, flows and rules; write eve.json and fast.log
   rules     check rule files (rules check), list supported keywords (rules keywords)
   conformance  run suricata-verify tests against Outpost; pass/fail/skip per test
+  honeypot  emulate a PCT-enabled SSL service and listeners; write honeypot records
+  scan      find PCT-enabled and legacy-SSL servers (loopback unless --scope); say how to fix them
   help      this help ("outpost <command> --help" for one command)
 
 See README.md and docs/cli.md.`;
@@ -21,6 +25,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   analyze: { run: runAnalyze, usage: ANALYZE_USAGE },
   rules: { run: runRules, usage: RULES_USAGE },
   conformance: { run: runConformance, usage: CONFORMANCE_USAGE },
+  honeypot: { run: runHoneypot, usage: HONEYPOT_USAGE },
+  scan: { run: runScan, usage: SCAN_USAGE },
 };
 
 async function main(argv: string[]): Promise<number> {

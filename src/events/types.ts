@@ -7,6 +7,7 @@
 
 import type { BackdoorEvent, FloodEvent, IrcbotEvent, PctEvent, ScanEvent, VerdictEvent } from './behaviour.js';
 import type { DnsEvent } from './dns.js';
+import type { HoneypotEvent } from './honeypot.js';
 import type { FtpDataEvent, FtpEvent } from './ftp.js';
 import type { HttpEvent } from './http.js';
 import type { IrcRecord } from './irc.js';
@@ -329,4 +330,5 @@ export type EveEvent =
   | IrcbotEvent
   | BackdoorEvent
   | PctEvent
-  | VerdictEvent;
+  | VerdictEvent
+  | HoneypotEvent;
