@@ -177,3 +177,29 @@ test('everything a scan sends is a well-formed hello: never the exploit shape', 
     assert.equal(parsed.recordLength, flight.length, 'the flight is exactly one record');
   }
 });
+
+/** The TLS versions nmap's ssl-enum-ciphers finds on 127.0.0.1:port ("TLSv1.2", ...). */
+function nmapVersions(port: number): string[] {
+  const xml = execFileSync('nmap', ['-Pn', '-n', '-p', String(port), '--script', 'ssl-enum-ciphers', '-oX', '-', '127.0.0.1'], { encoding: 'utf8', timeout: 120_000 });
+  return [...xml.matchAll(/<table key="(SSLv[23]|TLSv1(?:\.[0-3])?)">/g)].map((m) => m[1]!).sort();
+}
+
+/** The versions the scanner reports offered, in nmap's names. */
+function offered(findings: readonly Finding[]): string[] {
+  const names: Record<string, string> = { SSLv2: 'SSLv2', SSLv3: 'SSLv3', TLS1: 'TLSv1.0', TLS1_1: 'TLSv1.1', TLS1_2: 'TLSv1.2', TLS1_3: 'TLSv1.3' };
+  return findings.filter((f) => names[f.id] !== undefined && /^offered/.test(f.finding)).map((f) => names[f.id]!).sort();
+}
+
+for (const [label, flags, expected] of [
+  ['TLS 1.2 and 1.3', ['-no_ssl3', '-no_tls1', '-no_tls1_1'], ['TLSv1.2', 'TLSv1.3']],
+  ['TLS 1.0 to 1.2', ['-no_tls1_3', '-cipher', 'DEFAULT:@SECLEVEL=0'], ['TLSv1.0', 'TLSv1.1', 'TLSv1.2']],
+] as const) {
+  test(`the TLS versions found agree with nmap's ssl-enum-ciphers (openssl s_server, ${label})`, async (t) => {
+    if (!tool(t, 'openssl') || !tool(t, 'nmap')) return;
+    const port = await opensslServer(t, [...flags]);
+    const report = await scan({ targets: [`127.0.0.1:${port}`], ...FAST });
+    const ours = offered(report.findings);
+    assert.deepEqual(ours, nmapVersions(port));
+    assert.deepEqual(ours, [...expected], 'and both found what the server was told to offer');
+  });
+}
