@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORTS, parseScope, scan, scanResultJson, ScopeError, type Finding } from '../scanner/index.js';
+import { DEFAULT_PORTS, findingsCsv, findingsHtml, parseScope, scan, scanResultJson, ScopeError, type Finding } from '../scanner/index.js';
 import { Exit, UsageError } from './exit.js';
 
 export const SCAN_USAGE = `usage: outpost scan <host[:port]|cidr>... [--ports LIST] [--json] [--scope FILE] [options]
@@ -18,12 +18,14 @@ options:
       --ports LIST        ports for targets without one (default ${DEFAULT_PORTS.join(',')})
       --scope FILE        authorised CIDRs, one per line (# comments)
       --json              print {"scanResult": [findings...]} (testssl.sh's --jsonfile shape)
+      --csv FILE          also write the findings as CSV (testssl.sh's --csvfile columns)
+      --html FILE         also write a self-contained HTML report (no script)
       --concurrency N     endpoints probed at once (default 16)
       --timeout MS        per-probe read timeout (default 3000)
   -h, --help              this help
 
 Exit codes: 0 scanned (whatever was found), 1 a target was refused (scope) or unreadable, 2 usage.
-Not built yet: STARTTLS (SMTP, IMAP, POP3, LDAP), CSV and HTML reports, sending findings to a collector.`;
+Not built yet: STARTTLS (SMTP, IMAP, POP3, LDAP), sending findings to a collector.`;
 
 export async function runScan(argv: string[]): Promise<number> {
   let parsed;
@@ -35,6 +37,8 @@ export async function runScan(argv: string[]): Promise<number> {
         ports: { type: 'string' },
         scope: { type: 'string' },
         json: { type: 'boolean', default: false },
+        csv: { type: 'string' },
+        html: { type: 'string' },
         concurrency: { type: 'string' },
         timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -84,6 +88,8 @@ export async function runScan(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  if (o.csv !== undefined) writeFileSync(o.csv, findingsCsv(report.findings));
+  if (o.html !== undefined) writeFileSync(o.html, findingsHtml(report.findings, { generated: new Date().toISOString(), targets: parsed.positionals }));
   if (o.json) process.stdout.write(`${JSON.stringify(scanResultJson(report.findings), null, 2)}\n`);
   else process.stdout.write(table(report.findings));
   return Exit.OK;

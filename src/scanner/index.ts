@@ -8,3 +8,4 @@ export { pctClientHello, PROBE_KINDS, probeHello, sslv2ClientHello, tlsClientHel
 export { MAX_REPLY, PROBE_DEFAULTS, runProbe, type ProbeOptions, type ProbeResult } from './probe.js';
 export { DEFAULT_PORTS, MAX_CONCURRENCY, MAX_RETRIES, planScan, scan, type Endpoint, type ScanOptions, type ScanReport } from './scan.js';
 export { inScope, loopbackScope, parseScope, parseTarget, ScopeError, type Scope, type Target } from './scope.js';
+export { escapeHtml, findingsCsv, findingsHtml } from './report.js';
