@@ -25,7 +25,8 @@ options:
   -h, --help              this help
 
 Exit codes: 0 scanned (whatever was found), 1 a target was refused (scope) or unreadable, 2 usage.
-Not built yet: STARTTLS (SMTP, IMAP, POP3, LDAP), sending findings to a collector.`;
+SMTP (25, 587), IMAP (143), POP3 (110) and LDAP (389) are probed after STARTTLS.
+Not built yet: a rate limit, sending findings to a collector.`;
 
 export async function runScan(argv: string[]): Promise<number> {
   let parsed;

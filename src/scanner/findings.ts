@@ -98,8 +98,12 @@ export function serviceFinding(e: EndpointResults): Finding {
   const other = answered.find((r) => r.reply?.kind === 'not_ssl');
   let finding: string;
   let evidence = '';
+  const refusedUpgrade = answered.find((r) => r.starttls?.refused != null);
   if (ssl !== undefined) {
     finding = 'SSL/TLS';
+  } else if (refusedUpgrade !== undefined) {
+    finding = `not SSL (${refusedUpgrade.starttls!.protocol.toUpperCase()}: ${refusedUpgrade.starttls!.refused!})`;
+    evidence = evidenceOf(refusedUpgrade);
   } else if (all.length > 0 && all.every((r) => r.outcome === 'closed')) {
     finding = 'closed';
   } else if (answered.length === 0) {

@@ -9,3 +9,4 @@ export { MAX_REPLY, PROBE_DEFAULTS, runProbe, type ProbeOptions, type ProbeResul
 export { DEFAULT_PORTS, MAX_CONCURRENCY, MAX_RETRIES, planScan, scan, type Endpoint, type ScanOptions, type ScanReport } from './scan.js';
 export { inScope, loopbackScope, parseScope, parseTarget, ScopeError, type Scope, type Target } from './scope.js';
 export { escapeHtml, findingsCsv, findingsHtml } from './report.js';
+export { MAX_PREAMBLE, STARTTLS_PORTS, StarttlsDialogue, type StarttlsProtocol } from './starttls.js';

@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { classifyReply, replyComplete, type ReplyClass, type ReplyEnd } from './classify.js';
 import { probeHello, type ProbeKind } from './hellos.js';
+import { StarttlsDialogue, type StarttlsProtocol } from './starttls.js';
 
 /** One TLS record (2^14 plus 2048 bytes of expansion, RFC 5246 §6.2.3) and its header: the most a first answer can need. */
 export const MAX_REPLY = 16384 + 2048 + 5;
@@ -13,8 +14,10 @@ export const MAX_REPLY = 16384 + 2048 + 5;
 export interface ProbeOptions {
   /** Milliseconds for the TCP connect. */
   connectTimeoutMs: number;
-  /** Milliseconds for the answer, from the moment the hello is sent. */
+  /** Milliseconds for the answer, from the moment the hello is sent (and for each STARTTLS step). */
   readTimeoutMs: number;
+  /** Upgrade the connection with STARTTLS first (SMTP, IMAP, POP3, LDAP). */
+  starttls?: StarttlsProtocol;
 }
 
 /** A default fit for a LAN or loopback: a live SSL server answers a hello in well under a second. */
@@ -43,6 +46,8 @@ export interface ProbeResult {
   elapsedMs: number;
   /** The socket error code, when there was one (ECONNREFUSED, EHOSTUNREACH, ...). */
   error: string | null;
+  /** With STARTTLS: the protocol, and why the upgrade failed when it did (then no hello was sent). */
+  starttls?: { protocol: StarttlsProtocol; refused: string | null };
 }
 
 /** Sends `kind` (or the given bytes) to host:port and classifies the answer. Resolves always. */
@@ -68,23 +73,54 @@ export function runProbe(host: string, port: number, kind: ProbeKind, options: P
         host,
         port,
         outcome,
-        reply: end === null ? null : classifyReply(bytes, hello, end),
+        // A failed upgrade sent no hello: its bytes are the plain protocol's, not an SSL answer.
+        reply: end === null ? null : upgrading ? classifyReply(bytes, Buffer.alloc(0), 'close') : classifyReply(bytes, hello, end),
         bytes,
         sent: hello,
         elapsedMs: performance.now() - started,
         error,
+        ...(options.starttls !== undefined ? { starttls: { protocol: options.starttls, refused: upgrading ? (refusedWhy ?? 'the connection ended before the upgrade') : null } } : {}),
       });
+    };
+    const dialogue = options.starttls === undefined ? null : new StarttlsDialogue(options.starttls);
+    let upgrading = dialogue !== null;
+    let refusedWhy: string | null = null;
+    const sendHello = (): void => {
+      upgrading = false;
+      chunks.length = 0;
+      size = 0;
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(() => finish('answered', 'timeout', null), options.readTimeoutMs);
+      socket.write(hello);
     };
     timer = setTimeout(() => finish('unreachable', null, 'ETIMEDOUT'), options.connectTimeoutMs);
     socket.once('connect', () => {
       connected = true;
+      if (dialogue === null) {
+        sendHello();
+        return;
+      }
       if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(() => finish('answered', 'timeout', null), options.readTimeoutMs);
-      socket.write(hello);
+      timer = setTimeout(() => {
+        refusedWhy = 'no answer to STARTTLS in time';
+        finish('answered', 'timeout', null);
+      }, options.readTimeoutMs);
+      const opening = dialogue.opening();
+      if (opening !== null) socket.write(opening);
     });
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
+      if (upgrading) {
+        const step = dialogue!.step(Buffer.concat(chunks, size));
+        if (step.kind === 'send') socket.write(step.bytes);
+        else if (step.kind === 'ready') sendHello();
+        else if (step.kind === 'refused') {
+          refusedWhy = step.reason;
+          finish('answered', 'close', null);
+        }
+        return;
+      }
       const bytes = size > MAX_REPLY ? Buffer.concat(chunks, size).subarray(0, MAX_REPLY) : Buffer.concat(chunks, size);
       if (size >= MAX_REPLY || replyComplete(bytes, hello)) finish('answered', 'complete', null);
     });

@@ -9,6 +9,7 @@ import { endpointFindings, type EndpointResults, type Finding } from './findings
 import { PROBE_KINDS, type ProbeKind } from './hellos.js';
 import { PROBE_DEFAULTS, runProbe, type ProbeResult } from './probe.js';
 import { expandCidr, inScope, loopbackScope, parseTarget, refusal, ScopeError, type Scope } from './scope.js';
+import { STARTTLS_PORTS, type StarttlsProtocol } from './starttls.js';
 
 /** The ports issue 8 names: HTTPS, LDAPS, IMAPS, POP3S, SMTPS, SMTP (where PCT-era Schannel listened). */
 export const DEFAULT_PORTS: readonly number[] = [443, 636, 993, 995, 465, 25];
@@ -35,6 +36,8 @@ export interface ScanOptions {
   retries?: number;
   /** Which probes to send (all by default). */
   probes?: readonly ProbeKind[];
+  /** Ports to upgrade with STARTTLS before each probe, and how (STARTTLS_PORTS: 25, 587, 143, 110, 389); false: none. */
+  starttls?: Readonly<Record<number, StarttlsProtocol>> | false;
   /** Called after each endpoint, for a progress bar. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -90,18 +93,22 @@ export async function planScan(targets: readonly string[], ports: readonly numbe
 
 const worthRetry = (r: ProbeResult): boolean => r.outcome === 'unreachable' || r.reply?.kind === 'timeout';
 
-async function probeWithRetries(e: Endpoint, kind: ProbeKind, o: Required<Pick<ScanOptions, 'connectTimeoutMs' | 'readTimeoutMs' | 'retries'>>, times: number[]): Promise<ProbeResult> {
-  let result = await runProbe(e.address, e.port, kind, o);
+type RunOptions = Required<Pick<ScanOptions, 'connectTimeoutMs' | 'readTimeoutMs' | 'retries'>> & { starttls: Readonly<Record<number, StarttlsProtocol>> };
+
+async function probeWithRetries(e: Endpoint, kind: ProbeKind, o: RunOptions, times: number[]): Promise<ProbeResult> {
+  const upgrade = o.starttls[e.port];
+  const po = { connectTimeoutMs: o.connectTimeoutMs, readTimeoutMs: o.readTimeoutMs, ...(upgrade !== undefined ? { starttls: upgrade } : {}) };
+  let result = await runProbe(e.address, e.port, kind, po);
   times.push(result.elapsedMs);
   for (let i = 0; i < o.retries && worthRetry(result); i++) {
-    result = await runProbe(e.address, e.port, kind, o);
+    result = await runProbe(e.address, e.port, kind, po);
     times.push(result.elapsedMs);
   }
   return result;
 }
 
 /** Every probe against one endpoint; stops after the first when nothing listens or the host is unreachable. */
-async function scanEndpoint(e: Endpoint, probes: readonly ProbeKind[], o: Required<Pick<ScanOptions, 'connectTimeoutMs' | 'readTimeoutMs' | 'retries'>>, times: number[]): Promise<EndpointResults> {
+async function scanEndpoint(e: Endpoint, probes: readonly ProbeKind[], o: RunOptions, times: number[]): Promise<EndpointResults> {
   const results: EndpointResults['results'] = {};
   for (const kind of probes) {
     const r = await probeWithRetries(e, kind, o, times);
@@ -118,6 +125,7 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     connectTimeoutMs: clamp(options.connectTimeoutMs, PROBE_DEFAULTS.connectTimeoutMs, 1, 60_000),
     readTimeoutMs: clamp(options.readTimeoutMs, PROBE_DEFAULTS.readTimeoutMs, 1, 60_000),
     retries: clamp(options.retries, 1, 0, MAX_RETRIES),
+    starttls: options.starttls === false ? {} : (options.starttls ?? STARTTLS_PORTS),
   };
   const concurrency = clamp(options.concurrency, 16, 1, MAX_CONCURRENCY);
   const probes = options.probes ?? PROBE_KINDS;
