@@ -22,6 +22,7 @@ options:
       --html FILE         also write a self-contained HTML report (no script)
       --concurrency N     endpoints probed at once (default 16)
       --timeout MS        per-probe read timeout (default 3000)
+      --rate N            connections started per second at most (default: no limit)
   -h, --help              this help
 
 Exit codes: 0 scanned (whatever was found), 1 a target was refused (scope) or unreadable, 2 usage.
@@ -42,6 +43,7 @@ export async function runScan(argv: string[]): Promise<number> {
         html: { type: 'string' },
         concurrency: { type: 'string' },
         timeout: { type: 'string' },
+        rate: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -75,7 +77,11 @@ export async function runScan(argv: string[]): Promise<number> {
   try {
     const concurrency = number(o.concurrency, 'concurrency');
     const timeout = number(o.timeout, 'timeout');
+    const rate = number(o.rate, 'rate');
+    const progress = progressLine();
     report = await scan({
+      ...(rate !== undefined ? { rate } : {}),
+      ...(progress !== null ? { onProgress: progress } : {}),
       targets: parsed.positionals,
       ...(ports !== undefined ? { ports } : {}),
       ...(scope !== undefined ? { scope } : {}),
@@ -111,4 +117,16 @@ function table(findings: readonly Finding[]): string {
   const fixes = findings.filter((f) => f.severity === 'CRITICAL' || f.severity === 'HIGH');
   for (const f of fixes) lines.push('', `How to fix ${f.id} on ${f.ip}:${f.port}:`, ...f.remediation.split('\n').map((l) => `  ${l}`));
   return `${lines.join('\n').trimStart()}\n`;
+}
+
+/** On a terminal, one line on stderr redrawn at most five times a second: endpoints done of all. */
+function progressLine(): ((done: number, total: number) => void) | null {
+  if (process.stderr.isTTY !== true) return null;
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 200 && done < total) return;
+    last = now;
+    process.stderr.write(`\routpost scan: ${done}/${total} endpoints\x1b[K${done === total ? '\n' : ''}`);
+  };
 }

@@ -36,6 +36,8 @@ export interface ScanOptions {
   retries?: number;
   /** Which probes to send (all by default). */
   probes?: readonly ProbeKind[];
+  /** Connections started per second at most, over all endpoints (unlimited when absent). */
+  rate?: number;
   /** Ports to upgrade with STARTTLS before each probe, and how (STARTTLS_PORTS: 25, 587, 143, 110, 389); false: none. */
   starttls?: Readonly<Record<number, StarttlsProtocol>> | false;
   /** Called after each endpoint, for a progress bar. */
@@ -93,14 +95,33 @@ export async function planScan(targets: readonly string[], ports: readonly numbe
 
 const worthRetry = (r: ProbeResult): boolean => r.outcome === 'unreachable' || r.reply?.kind === 'timeout';
 
-type RunOptions = Required<Pick<ScanOptions, 'connectTimeoutMs' | 'readTimeoutMs' | 'retries'>> & { starttls: Readonly<Record<number, StarttlsProtocol>> };
+type RunOptions = Required<Pick<ScanOptions, 'connectTimeoutMs' | 'readTimeoutMs' | 'retries'>> & {
+  starttls: Readonly<Record<number, StarttlsProtocol>>;
+  /** Waits until the rate limit allows the next connection. */
+  pace: () => Promise<void>;
+};
+
+/** A rate limit shared by every worker: connections start at most `perSecond` a second, evenly spaced. */
+function pacer(perSecond: number | undefined): () => Promise<void> {
+  if (perSecond === undefined || perSecond <= 0) return () => Promise.resolve();
+  const gap = 1000 / perSecond;
+  let nextAt = 0;
+  return () => {
+    const now = performance.now();
+    const at = Math.max(now, nextAt);
+    nextAt = at + gap;
+    return at <= now ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, at - now));
+  };
+}
 
 async function probeWithRetries(e: Endpoint, kind: ProbeKind, o: RunOptions, times: number[]): Promise<ProbeResult> {
   const upgrade = o.starttls[e.port];
   const po = { connectTimeoutMs: o.connectTimeoutMs, readTimeoutMs: o.readTimeoutMs, ...(upgrade !== undefined ? { starttls: upgrade } : {}) };
+  await o.pace();
   let result = await runProbe(e.address, e.port, kind, po);
   times.push(result.elapsedMs);
   for (let i = 0; i < o.retries && worthRetry(result); i++) {
+    await o.pace();
     result = await runProbe(e.address, e.port, kind, po);
     times.push(result.elapsedMs);
   }
@@ -126,6 +147,7 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     readTimeoutMs: clamp(options.readTimeoutMs, PROBE_DEFAULTS.readTimeoutMs, 1, 60_000),
     retries: clamp(options.retries, 1, 0, MAX_RETRIES),
     starttls: options.starttls === false ? {} : (options.starttls ?? STARTTLS_PORTS),
+    pace: pacer(options.rate),
   };
   const concurrency = clamp(options.concurrency, 16, 1, MAX_CONCURRENCY);
   const probes = options.probes ?? PROBE_KINDS;

@@ -81,3 +81,12 @@ test('the STARTTLS dialogues of IMAP, POP3 and LDAP', () => {
   assert.deepEqual(run('ldap', ['hex:300c02010178070a010204000400']), ['send 301d02010177', 'refused LDAP StartTLS refused (resultCode 2)']);
   assert.deepEqual(run('smtp', ['220-mx\r\n220 mx ESMTP\r\n', '250-mx\r\n250 STARTTLS\r\n', '220 go\r\n']), ['send EHLO outpost.scanner', 'send STARTTLS', 'ready']);
 });
+
+test('--rate spaces connections: 10 closed-port probes at 20 a second take about half a second, not a few milliseconds', async () => {
+  const started = performance.now();
+  const ports = Array.from({ length: 10 }, (_, i) => `127.0.0.1:${i + 1}`);
+  const report = await scan({ targets: ports, rate: 20, retries: 0, concurrency: 10 });
+  const elapsed = performance.now() - started;
+  assert.equal(report.endpoints.length, 10);
+  assert.ok(elapsed >= 400, `10 connections at 20/s took ${elapsed.toFixed(0)} ms`);
+});
