@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import { EveWriter } from '../events/writer.js';
 import { Honeypot, type HoneypotAddress } from '../honeypot/index.js';
 import type { ListenAddress } from '../honeypot/service.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { Exit, UsageError } from './exit.js';
 
-export const HONEYPOT_USAGE = `usage: outpost honeypot [--pct HOST:PORT | --no-pct] [--listen HOST:PORT]... [options]
+export const HONEYPOT_USAGE = `usage: outpost honeypot [--config FILE] [--pct HOST:PORT | --no-pct] [--listen HOST:PORT]... [options]
 
 Runs the honeypot: an emulated PCT-enabled SSL service that answers a PCT hello (native, or an
 SSLv2 hello offering PCT) with a well-formed PCT SERVER_HELLO, so that scanners flag it and an
@@ -15,6 +16,7 @@ MS04-011 classification (probe or exploit attempt). Payloads are never executed;
 they are kept by SHA-256, owner-readable only, within caps. Stops on SIGINT or SIGTERM.
 
 options:
+  -c, --config FILE       the honeypot section of a configuration (outpost.example.yaml); flags win
       --pct HOST:PORT     the PCT service's address (default 0.0.0.0:443)
       --no-pct            no PCT service (listeners only)
       --listen HOST:PORT  a generic listener (repeatable)
@@ -37,6 +39,7 @@ export async function runHoneypot(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       options: {
+        config: { type: 'string', short: 'c' },
         pct: { type: 'string' },
         'no-pct': { type: 'boolean', default: false },
         listen: { type: 'string', multiple: true, default: [] },
@@ -54,14 +57,26 @@ export async function runHoneypot(argv: string[]): Promise<number> {
     return Exit.OK;
   }
   if (o['no-pct'] && o.pct !== undefined) throw new UsageError('--pct and --no-pct are alternatives');
-  const listeners = o.listen.map(listenAddress);
-  if (o['no-pct'] && listeners.length === 0) throw new UsageError('nothing to run: --no-pct and no --listen');
+  let fromFile: Config['honeypot'] | null = null;
+  if (o.config !== undefined) {
+    try {
+      fromFile = loadConfig(o.config).honeypot;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`outpost honeypot: ${err.message}\n`);
+      return Exit.USAGE;
+    }
+  }
+  const listeners = (o.listen.length > 0 ? o.listen : (fromFile?.listen ?? [])).map(listenAddress);
+  const pctText = o['no-pct'] ? null : (o.pct ?? (fromFile === null ? '0.0.0.0:443' : fromFile.pct));
+  if (pctText === null && listeners.length === 0) throw new UsageError('nothing to run: no PCT service and no listener');
+  const store = o.store ?? fromFile?.store ?? null;
   const out = new EveWriter(1);
   const honeypot = new Honeypot(
     {
-      ...(o['no-pct'] ? { pct: null } : o.pct !== undefined ? { pct: listenAddress(o.pct) } : {}),
+      pct: pctText === null ? null : listenAddress(pctText),
       listeners,
-      ...(o.store !== undefined ? { store: { dir: o.store } } : {}),
+      ...(store !== null ? { store: { dir: store } } : {}),
     },
     (ev) => {
       out.write(ev);

@@ -38,6 +38,9 @@ export const APP_PROTOCOLS = ['http', 'dns', 'tls', 'irc', 'ftp', 'tftp', 'smtp'
 
 const STREAM_POLICIES = ['bsd', 'bsd-right', 'linux', 'old-linux', 'solaris', 'old-solaris', 'windows', 'windows2k3', 'vista', 'macos', 'hpux10', 'hpux11', 'irix', 'first', 'last'] as const;
 
+/** HOST:PORT or [v6]:PORT. */
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/;
+
 /**
  * A detector's (or the correlator's) settings, checked against its defaults: each key it has,
  * of the default's type (a switch, a non-negative number, a list of ports, text).
@@ -135,6 +138,13 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   detect: z.strictObject(Object.fromEntries(DETECTOR_KINDS.map((k) => [k.name, optionsSchema(k.defaults).optional()]))).optional(),
   correlate: optionsSchema(CORRELATE_DEFAULTS).optional(),
+  honeypot: z
+    .strictObject({
+      pct: z.union([z.string().regex(HOST_PORT, 'HOST:PORT'), z.literal('off')]).optional(),
+      listen: z.array(z.string().regex(HOST_PORT, 'HOST:PORT')).optional(),
+      store: z.string().optional(),
+    })
+    .optional(),
   defrag: z
     .strictObject({
       'overlap-policy': z.enum(['bsd', 'bsd-right', 'linux', 'windows', 'solaris', 'first', 'last']).optional(),
@@ -171,6 +181,8 @@ export interface Config {
   appProtocols: ReadonlySet<string>;
   /** HTTP bounds given in the file (libhtp's default-config): request and response body bytes kept for inspection, encoding layers decoded. */
   httpLimits: { requestBodyLimit: number; responseBodyLimit: number; decompressLayerLimit: number };
+  /** The honeypot: the PCT service's HOST:PORT (null: none), generic listeners, and where payloads are kept (null: hashed only). */
+  honeypot: { pct: string | null; listen: string[]; store: string | null };
   /** Behavioural detectors' settings by name (over each one's defaults), and the correlator's. */
   behaviour: { detectors: Record<string, DetectorOptions>; correlate: CorrelateOptions };
   /** Keeping transferred files: off by default; each file up to maxSize bytes, written to dir named by its SHA-256. */
@@ -283,6 +295,11 @@ function resolveConfig(c: ConfigFile, base: string): Config {
     flowTimeouts: timeoutsOf(c['flow-timeouts']),
     appProtocols: new Set(APP_PROTOCOLS.filter((p) => c['app-layer']?.protocols?.[p]?.enabled ?? true)),
     httpLimits: httpLimitsOf(c['app-layer']?.protocols?.http?.libhtp?.['default-config']),
+    honeypot: {
+      pct: c.honeypot?.pct === 'off' ? null : (c.honeypot?.pct ?? '0.0.0.0:443'),
+      listen: c.honeypot?.listen ?? [],
+      store: at(c.honeypot?.store) ?? null,
+    },
     behaviour: {
       detectors: Object.fromEntries(DETECTOR_KINDS.map((k) => [k.name, { ...k.defaults, ...((c.detect?.[k.name] ?? {}) as DetectorOptions) }])),
       correlate: { ...CORRELATE_DEFAULTS, ...((c.correlate ?? {}) as Partial<CorrelateOptions>) },

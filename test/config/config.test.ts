@@ -79,3 +79,12 @@ test('detector options are checked against their defaults: unknown keys and wron
   assert.equal(c.behaviour.detectors.flood!.window, 10, 'the others keep their defaults');
   assert.equal(c.behaviour.correlate.window, 600);
 });
+
+test('the honeypot section: the PCT service (or off), listeners, the store relative to the file; bad addresses named', (t) => {
+  const c = loadText(t, 'honeypot:\n  pct: 127.0.0.1:8443\n  listen: ["127.0.0.1:2323", "[::1]:2222"]\n  store: payloads\n');
+  assert.equal(c.honeypot.pct, '127.0.0.1:8443');
+  assert.deepEqual(c.honeypot.listen, ['127.0.0.1:2323', '[::1]:2222']);
+  assert.ok(c.honeypot.store!.endsWith('/payloads'));
+  assert.equal(loadText(t, 'honeypot:\n  pct: off\n').honeypot.pct, null);
+  assert.throws(() => loadText(t, 'honeypot:\n  listen: [telnet]\n'), /honeypot\.listen\.0: .*HOST:PORT/);
+});
