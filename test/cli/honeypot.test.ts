@@ -18,8 +18,9 @@ test('outpost honeypot: the exploit fixture sent to its PCT service comes out as
     const timer = setTimeout(() => reject(new Error(`no "listening" line: ${stderr}`)), 10_000);
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
+      // Both lines, which may come in separate writes.
       const m = /pct listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (m !== null) {
+      if (m !== null && /listener listening on/.test(stderr)) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
