@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { Frame } from '../src/capture/frame.js';
 import type { ByteSource } from '../src/capture/source.js';
+import type { SynthCapture } from '../src/synth/traffic.js';
 
 /** The repository root (tests run from dist/test/..., compiled). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -81,4 +83,21 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Hands every frame of a crafted in-memory capture to `sink` (a pipeline's frame), numbered from 1, as a capture reader would. */
+export function replayFrames(cap: SynthCapture, sink: (frame: Frame) => void): void {
+  const frame = new Frame();
+  let n = 0;
+  for (const f of cap.frames!) {
+    frame.data = f.frame;
+    frame.offset = 0;
+    frame.caplen = f.frame.length;
+    frame.wirelen = f.frame.length;
+    frame.tsSec = Math.floor(f.time);
+    frame.tsNsec = Math.round((f.time - Math.floor(f.time)) * 1e9);
+    frame.linktype = cap.linktype;
+    frame.number = ++n;
+    sink(frame);
+  }
 }

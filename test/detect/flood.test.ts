@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Frame } from '../../src/capture/frame.js';
 import { openByteSource, readCapture } from '../../src/capture/index.js';
 import { IpProto, Packet, TcpFlag } from '../../src/decode/packet.js';
 import { createFloodDetector, FLOOD_DEFAULTS, looksRandom } from '../../src/detect/flood.js';
@@ -9,7 +8,7 @@ import type { EveEvent } from '../../src/events/types.js';
 import { createProtocols } from '../../src/protocols/index.js';
 import { Pipeline } from '../../src/sensor/pipeline.js';
 import { SynthCapture, TcpConnection, UdpFlow } from '../../src/synth/traffic.js';
-import { shared } from '../helpers.js';
+import { replayFrames, shared } from '../helpers.js';
 import { homeNet, ofType } from './harness.js';
 
 /** Runs crafted frames through the whole sensor (flood detector only), with the DNS analyzer writing `dnsVersion` records. */
@@ -21,19 +20,7 @@ function run(cap: SynthCapture, flood: Record<string, number | boolean | readonl
     app: { protocols: createProtocols(undefined, { dnsVersion }) },
     behaviour: { home: homeNet(), detectors: { scan: off, ircbot: off, backdoor: off, pct: off, flood }, correlate: false },
   });
-  const frame = new Frame();
-  let n = 0;
-  for (const f of cap.frames!) {
-    frame.data = f.frame;
-    frame.offset = 0;
-    frame.caplen = f.frame.length;
-    frame.wirelen = f.frame.length;
-    frame.tsSec = Math.floor(f.time);
-    frame.tsNsec = Math.round((f.time - Math.floor(f.time)) * 1e9);
-    frame.linktype = cap.linktype;
-    frame.number = ++n;
-    pipeline.frame(frame);
-  }
+  replayFrames(cap, pipeline.frame);
   pipeline.finish();
   return { events, floods: ofType(events, 'flood'), counters: pipeline.behaviour!.counters() };
 }

@@ -1,4 +1,4 @@
-import { Frame } from '../../src/capture/frame.js';
+import { replayFrames } from '../helpers.js';
 import type { EveEvent } from '../../src/events/types.js';
 import { createProtocols } from '../../src/protocols/index.js';
 import { compileAddress } from '../../src/rules/addresses.js';
@@ -17,19 +17,7 @@ export function runBehaviour(cap: SynthCapture, behaviour: Omit<NonNullable<Pipe
   const events: EveEvent[] = [];
   const { home, ...rest } = behaviour;
   const pipeline = new Pipeline((e) => events.push(e), { flow: { idSalt: 1 }, app: { protocols: createProtocols() }, behaviour: { home: homeNet(home), ...rest } });
-  const frame = new Frame();
-  let n = 0;
-  for (const f of cap.frames!) {
-    frame.data = f.frame;
-    frame.offset = 0;
-    frame.caplen = f.frame.length;
-    frame.wirelen = f.frame.length;
-    frame.tsSec = Math.floor(f.time);
-    frame.tsNsec = Math.round((f.time - Math.floor(f.time)) * 1e9);
-    frame.linktype = cap.linktype;
-    frame.number = ++n;
-    pipeline.frame(frame);
-  }
+  replayFrames(cap, pipeline.frame);
   pipeline.finish();
   return { events, pipeline };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Frame, openByteSource, readCapture } from '../../src/capture/index.js';
+import { openByteSource, readCapture } from '../../src/capture/index.js';
 import { IpProto, Layer, Packet, TcpFlag } from '../../src/decode/packet.js';
 import { createScanDetector, SCAN_DEFAULTS, shapeOf } from '../../src/detect/scan.js';
 import type { ScanEvent } from '../../src/events/behaviour.js';
@@ -11,7 +11,7 @@ import { Pipeline } from '../../src/sensor/pipeline.js';
 import { ipv4 } from '../../src/synth/headers.js';
 import { ping, SynthCapture, TcpConnection, UdpFlow } from '../../src/synth/traffic.js';
 import { textToWords } from '../../src/wire/address.js';
-import { shared } from '../helpers.js';
+import { replayFrames, shared } from '../helpers.js';
 import { homeNet, ofType, runBehaviour } from './harness.js';
 
 const HOME = '192.168.0.0/16,10.0.0.0/8,172.16.0.0/12';
@@ -276,19 +276,7 @@ test('a scan is written at the window boundary after it stops, before the captur
   answered(cap, '192.168.9.9:50000', '192.168.9.10:80');
   const events: EveEvent[] = [];
   const pipeline = new Pipeline((e) => events.push(e), { flow: { idSalt: 1 }, app: { protocols: createProtocols() }, behaviour: { home: homeNet(HOME), correlate: false } });
-  const frame = new Frame();
-  let n = 0;
-  for (const f of cap.frames!) {
-    frame.data = f.frame;
-    frame.offset = 0;
-    frame.caplen = f.frame.length;
-    frame.wirelen = f.frame.length;
-    frame.tsSec = Math.floor(f.time);
-    frame.tsNsec = Math.round((f.time - Math.floor(f.time)) * 1e9);
-    frame.linktype = cap.linktype;
-    frame.number = ++n;
-    pipeline.frame(frame);
-  }
+  replayFrames(cap, pipeline.frame);
   assert.equal(ofType(events, 'scan').length, 1, 'reported on a window boundary, not only at finish');
   pipeline.finish();
   assert.equal(ofType(events, 'scan').length, 1, 'and not again at finish');

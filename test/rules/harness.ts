@@ -1,4 +1,4 @@
-import { Frame } from '../../src/capture/frame.js';
+import { replayFrames } from '../helpers.js';
 import type { AlertEvent, EveEvent } from '../../src/events/types.js';
 import type { XffOptions } from '../../src/rules/alert.js';
 import { RuleSet } from '../../src/rules/ruleset.js';
@@ -32,19 +32,7 @@ export function detect(
   });
   const cap = new SynthCapture(null);
   craft(cap);
-  const frame = new Frame();
-  let n = 0;
-  for (const f of cap.frames!) {
-    frame.data = f.frame;
-    frame.offset = 0;
-    frame.caplen = f.frame.length;
-    frame.wirelen = f.frame.length;
-    frame.tsSec = Math.floor(f.time);
-    frame.tsNsec = Math.round((f.time - Math.floor(f.time)) * 1e9);
-    frame.linktype = cap.linktype;
-    frame.number = ++n;
-    pipeline.frame(frame);
-  }
+  replayFrames(cap, pipeline.frame);
   pipeline.finish();
   const alerts = events.filter((e): e is AlertEvent => e.event_type === 'alert');
   return { events, alerts, fast, set, sids: alerts.map((a) => a.alert.signature_id) };

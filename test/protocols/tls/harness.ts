@@ -1,8 +1,8 @@
+import { replayFrames } from '../../helpers.js';
 /**
  * Runs captures (files, or crafted with SynthCapture) through the real pipeline with the TLS
  * protocol and, when given, rules; returns every EVE record that came out.
  */
-import { Frame } from '../../../src/capture/frame.js';
 import { readCapture } from '../../../src/capture/reader.js';
 import { openByteSource } from '../../../src/capture/source.js';
 import type { AlertEvent, AnomalyEvent, EveEvent } from '../../../src/events/types.js';
@@ -57,19 +57,7 @@ export function runCrafted(craft: (cap: SynthCapture) => void, rules: string | n
   const pipeline = pipelineFor(events, rules);
   const cap = new SynthCapture(null);
   craft(cap);
-  const frame = new Frame();
-  let n = 0;
-  for (const f of cap.frames!) {
-    frame.data = f.frame;
-    frame.offset = 0;
-    frame.caplen = f.frame.length;
-    frame.wirelen = f.frame.length;
-    frame.tsSec = Math.floor(f.time);
-    frame.tsNsec = Math.round((f.time - Math.floor(f.time)) * 1e9);
-    frame.linktype = cap.linktype;
-    frame.number = ++n;
-    pipeline.frame(frame);
-  }
+  replayFrames(cap, pipeline.frame);
   pipeline.finish();
   return result(events, pipeline);
 }
