@@ -3,7 +3,7 @@ import type { BackdoorEvent } from '../events/behaviour.js';
 import type { EveCommon, EveEvent } from '../events/types.js';
 import { flowHeader, type Flow } from '../flow/index.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { AgingMap } from './util.js';
+import { addressKey, AgingMap } from './util.js';
 
 /**
  * The backdoor detector: a HOME_NET host that starts accepting connections on a port it never
@@ -145,11 +145,6 @@ export function createBackdoorDetector(ctx: DetectorContext, options: typeof BAC
     evicted_pending: 0,
   };
 
-  function hostKey(words: Uint32Array, at: number): number | string {
-    if (words[at] === 0 && words[at + 1] === 0 && words[at + 2] === 0xffff) return words[at + 3]!;
-    return `${words[at]}:${words[at + 1]}:${words[at + 2]}:${words[at + 3]}`;
-  }
-
   function learn(host: Host, port: number): void {
     if (host.ports.size >= maxPortsPerHost) {
       const oldest = host.ports.values().next().value;
@@ -169,7 +164,7 @@ export function createBackdoorDetector(ctx: DetectorContext, options: typeof BAC
   /** The server of `flow` (the packet's sender) accepted it: learn or judge its port. */
   function accepted(p: Packet, flow: Flow, protoBit: number): void {
     if (!ctx.home(flow.addr, 4)) return;
-    const key = hostKey(flow.addr, 4);
+    const key = addressKey(flow.addr, 4);
     const port = flow.serverPort | protoBit;
     // Looking a host up keeps it: a busy server is the last forgotten.
     let host = hosts.get(key);

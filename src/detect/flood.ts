@@ -6,7 +6,7 @@ import type { EveEvent } from '../events/types.js';
 import type { Flow } from '../flow/flow.js';
 import { textToWords, wordsToString } from '../wire/address.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { atTime, timestampOf } from './util.js';
+import { atTime, directionOf, isV4Mapped, timestampOf } from './util.js';
 
 /**
  * The flood detector: traffic at one target far above what ordinary conversations make. It
@@ -506,10 +506,6 @@ function timeOf(p: Packet): number {
   return p.tsSec + p.tsNsec * 1e-9;
 }
 
-function isV4Mapped(w: Uint32Array, at: number): boolean {
-  return w[at] === 0 && w[at + 1] === 0 && w[at + 2] === 0xffff;
-}
-
 function portTable(ports: readonly number[]): Uint8Array {
   const t = new Uint8Array(65536);
   for (const p of ports) if (Number.isInteger(p) && p >= 0 && p <= 65535) t[p] = 1;
@@ -707,13 +703,10 @@ export function createFloodDetector(ctx: DetectorContext, options: FloodOptions)
   }
 
   /** Which way the flood crossed HOME_NET's edge: the target's side, and most of the sampled sources' side. */
-  function directionOf(e: Target, s: Sources): Direction {
-    const targetHome = ctx.home(e.addr, 0);
+  function floodDirection(e: Target, s: Sources): Direction {
     let home = 0;
     for (let i = 0; i < s.count; i++) if (ctx.home(s.sample, i * 4)) home++;
-    const sourceHome = s.count > 0 && home * 2 >= s.count;
-    if (sourceHome) return targetHome ? 'internal' : 'outbound';
-    return targetHome ? 'inbound' : 'external';
+    return directionOf(s.count > 0 && home * 2 >= s.count, ctx.home(e.addr, 0));
   }
 
   /** Adds a flood window to its open flood (made when new). */
@@ -734,7 +727,7 @@ export function createFloodDetector(ctx: DetectorContext, options: FloodOptions)
         targetPort: w.port,
         proto: w.kind === 'syn' ? 'TCP' : 'UDP',
         ipV: e.v4 ? 4 : 6,
-        direction: directionOf(e, w.sources),
+        direction: floodDirection(e, w.sources),
         sources: [],
         sourceSketch: new Distinct(256),
         packets: 0,

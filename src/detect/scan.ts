@@ -3,6 +3,7 @@ import type { Direction, ScanEvent, ScanRecord } from '../events/behaviour.js';
 import type { Flow } from '../flow/flow.js';
 import { ipv4ToString, wordsToString } from '../wire/address.js';
 import type { Detector, DetectorContext } from './detector.js';
+import { addressKey, directionOf, isV4Mapped } from './util.js';
 import { formatTimestamp } from '../events/time.js';
 
 /**
@@ -112,15 +113,6 @@ function classOf(proto: number): number {
 }
 
 /** Whether four words at `at` hold an IPv4 address (IPv4-mapped). */
-function isV4(w: Uint32Array, at: number): boolean {
-  return w[at] === 0 && w[at + 1] === 0 && w[at + 2] === 0xffff;
-}
-
-/** The key of the address at `at`: its IPv4 number, or its words as text for IPv6. */
-function addressKey(w: Uint32Array, at: number): Key {
-  if (isV4(w, at)) return w[at + 3]!;
-  return `${w[at]}:${w[at + 1]}:${w[at + 2]}:${w[at + 3]}`;
-}
 
 /** An address key back as text (samples are held as keys, so a probe costs no string). */
 function keyText(k: Key): string {
@@ -133,7 +125,7 @@ function keyText(k: Key): string {
 
 /** The activity key: a scanner's address and the protocol class. IPv4 keys stay numbers (below 2^34). */
 function activityKey(w: Uint32Array, at: number, cls: number): Key {
-  if (isV4(w, at)) return w[at + 3]! * 4 + cls;
+  if (isV4Mapped(w, at)) return w[at + 3]! * 4 + cls;
   return `${cls}|${w[at]}:${w[at + 1]}:${w[at + 2]}:${w[at + 3]}`;
 }
 
@@ -299,10 +291,8 @@ export function shapeOf(targets: number, ports: number, hostThreshold: number, p
   return ports > targets ? 'vertical' : 'horizontal';
 }
 
-function directionOf(scannerHome: boolean, homeTargets: number, targets: number): Direction {
-  const targetsHome = homeTargets * 2 >= targets && homeTargets > 0;
-  if (scannerHome) return targetsHome ? 'internal' : 'outbound';
-  return targetsHome ? 'inbound' : 'external';
+function scanDirection(scannerHome: boolean, homeTargets: number, targets: number): Direction {
+  return directionOf(scannerHome, homeTargets * 2 >= targets && homeTargets > 0);
 }
 
 /** Rounds to microseconds (durations) or thousandths (rates), so records stay short. */
@@ -389,7 +379,7 @@ export function createScanDetector(ctx: DetectorContext, options: typeof SCAN_DE
       shape,
       kind: kindOf(a),
       scanner,
-      direction: directionOf(a.scannerHome, a.sHomeTargets, targets),
+      direction: scanDirection(a.scannerHome, a.sHomeTargets, targets),
       target_count: targets,
       targets: targetSample,
       port_count: ports,
@@ -505,7 +495,7 @@ export function createScanDetector(ctx: DetectorContext, options: typeof SCAN_DE
     let a = activities.get(key);
     if (a === undefined) {
       if (activities.size >= maxSources) evictOldest();
-      const v4 = isV4(a4, 0);
+      const v4 = isV4Mapped(a4, 0);
       a = new Activity(key, cls, !v4, ctx.home(a4, 0), now, p.tsSec, p.tsNsec);
       activities.set(key, a);
       queue.push(a);

@@ -1,4 +1,5 @@
 import { formatTimestamp } from '../events/time.js';
+import type { Direction } from '../events/behaviour.js';
 import type { EveCommon, EveEvent } from '../events/types.js';
 
 /** A new record of `eventType` about the same flow and endpoints as `ev` (its common fields, no seq). */
@@ -106,4 +107,21 @@ export class AgingMap<K, V> {
     if (this.current.size >= this.half) this.age();
     this.current.set(key, value);
   }
+}
+
+/** Whether the address at `at` (Outpost's four words) is IPv4, held IPv4-mapped. */
+export function isV4Mapped(w: Uint32Array, at: number): boolean {
+  return w[at] === 0 && w[at + 1] === 0 && w[at + 2] === 0xffff;
+}
+
+/** A map key for the address at `at`: its IPv4 number, or its words as text for IPv6. */
+export function addressKey(w: Uint32Array, at: number): number | string {
+  if (isV4Mapped(w, at)) return w[at + 3]!;
+  return `${w[at]}:${w[at + 1]}:${w[at + 2]}:${w[at + 3]}`;
+}
+
+/** Which way a behaviour crossed HOME_NET's edge, from whether its actor and its target(s) are inside. */
+export function directionOf(actorHome: boolean, targetHome: boolean): Direction {
+  if (actorHome) return targetHome ? 'internal' : 'outbound';
+  return targetHome ? 'inbound' : 'external';
 }
