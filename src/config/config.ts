@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
@@ -145,6 +146,61 @@ export const ConfigSchema = z.strictObject({
       store: z.string().optional(),
     })
     .optional(),
+  sensor: z
+    .strictObject({
+      name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (up to 64)').optional(),
+      credentials: z.string().optional(),
+      workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).optional(),
+      inputs: z
+        .strictObject({
+          interfaces: z.array(z.string()).optional(),
+          files: z.array(z.string()).optional(),
+          watch: z.string().optional(),
+          bpf: z.string().optional(),
+        })
+        .optional(),
+      spool: z
+        .strictObject({
+          dir: z.string().optional(),
+          budget: size.optional(),
+          'segment-size': size.optional(),
+          fsync: z.enum(['always', 'batch', 'none']).optional(),
+          'fsync-interval': z.number().int().min(1).max(60000).optional(),
+        })
+        .optional(),
+      ship: z
+        .strictObject({
+          'batch-events': z.number().int().min(1).max(100000).optional(),
+          'batch-bytes': size.optional(),
+          'backoff-min': z.number().int().min(1).optional(),
+          'backoff-max': z.number().int().min(1).optional(),
+        })
+        .optional(),
+      eve: z.strictObject({ path: z.string().optional(), 'rotate-size': size.optional(), keep: z.number().int().min(0).max(1000).optional() }).optional(),
+      'stats-interval': z.number().int().min(1).max(86400).optional(),
+      healthz: z.union([z.string().regex(HOST_PORT, 'HOST:PORT'), z.literal('off')]).optional(),
+    })
+    .optional(),
+  collector: z
+    .strictObject({
+      listen: z.string().regex(HOST_PORT, 'HOST:PORT').optional(),
+      data: z.string().optional(),
+      database: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+      tls: z.strictObject({ cert: z.string().optional(), key: z.string().optional() }).optional(),
+      retention: z
+        .strictObject({ events: z.number().int().min(1).optional(), minute: z.number().int().min(1).optional(), hour: z.number().int().min(1).optional(), day: z.number().int().min(0).optional() })
+        .optional(),
+      ingest: z
+        .strictObject({
+          'max-body': size.optional(),
+          'max-inflated': size.optional(),
+          'max-events': z.number().int().min(1).optional(),
+          'rate-limit': z.number().int().min(0).optional(),
+        })
+        .optional(),
+      'rollup-interval': z.number().int().min(1).max(3600).optional(),
+    })
+    .optional(),
   defrag: z
     .strictObject({
       'overlap-policy': z.enum(['bsd', 'bsd-right', 'linux', 'windows', 'solaris', 'first', 'last']).optional(),
@@ -183,10 +239,54 @@ export interface Config {
   httpLimits: { requestBodyLimit: number; responseBodyLimit: number; decompressLayerLimit: number };
   /** The honeypot: the PCT service's HOST:PORT (null: none), generic listeners, and where payloads are kept (null: hashed only). */
   honeypot: { pct: string | null; listen: string[]; store: string | null };
+  /** The sensor runtime (`outpost sensor`): inputs, workers, spool, shipping, local eve.json, health (docs/network.md). */
+  sensor: SensorConfig;
+  /** The collector (`outpost collector`): listen address, store, TLS, retention, ingest limits (docs/network.md). */
+  collector: CollectorConfig;
   /** Behavioural detectors' settings by name (over each one's defaults), and the correlator's. */
   behaviour: { detectors: Record<string, DetectorOptions>; correlate: CorrelateOptions };
   /** Keeping transferred files: off by default; each file up to maxSize bytes, written to dir named by its SHA-256. */
   fileStore: { enabled: boolean; dir: string; maxSize: number };
+}
+
+/** `sensor:` with defaults filled in. Paths are absolute; sizes in bytes; times in milliseconds unless named `…S`. */
+export interface SensorConfig {
+  /** The sensor's name, sent at enrolment (the host name by default). */
+  name: string;
+  /** The enrolment file (mode 0600): collector URL, sensor id, secret, pinned CA. */
+  credentials: string;
+  /** Packet worker threads (`auto`: one per core beyond the reader's, at least 1). */
+  workers: number | 'auto';
+  /** Live interfaces (through tcpdump), capture files, and a directory watched for new captures (null: none). */
+  inputs: { interfaces: string[]; files: string[]; watch: string | null; bpf: string | null };
+  /** The durable spool: directory, disk budget, segment size, fsync policy and its group-commit interval. */
+  spool: { dir: string; budget: number; segmentSize: number; fsync: 'always' | 'batch' | 'none'; fsyncInterval: number };
+  /** Shipping: events and bytes per batch, retry backoff bounds. */
+  ship: { batchEvents: number; batchBytes: number; backoffMin: number; backoffMax: number };
+  /** Local eve.json: path (null: none), rotation size, rotated files kept. */
+  eve: { path: string | null; rotateSize: number; keep: number };
+  /** Seconds between sensor_stats records. */
+  statsIntervalS: number;
+  /** HOST:PORT of the local /healthz endpoint (null: off). */
+  healthz: string | null;
+}
+
+/** `collector:` with defaults filled in. */
+export interface CollectorConfig {
+  /** HOST:PORT the HTTPS API listens on. */
+  listen: string;
+  /** Directory for the SQLite store, the generated CA and server certificate. */
+  data: string;
+  /** postgres:// URL (null: SQLite at DATA/outpost.db). */
+  database: string | null;
+  /** The server's own certificate and key (PEM files); null: made under DATA/pki on first start. */
+  tls: { cert: string | null; key: string | null };
+  /** Days to keep raw events, minute rollups and hour rollups; day rollups (0: forever). */
+  retention: { events: number; minute: number; hour: number; day: number };
+  /** Ingest caps: body bytes as sent, bytes once inflated, events per batch, events per second per sensor (0: no limit). */
+  ingest: { maxBody: number; maxInflated: number; maxEvents: number; rateLimit: number };
+  /** Seconds between rollup passes. */
+  rollupIntervalS: number;
 }
 
 export function defaultConfig(base = process.cwd()): Config {
@@ -299,6 +399,52 @@ function resolveConfig(c: ConfigFile, base: string): Config {
       pct: c.honeypot?.pct === 'off' ? null : (c.honeypot?.pct ?? '0.0.0.0:443'),
       listen: c.honeypot?.listen ?? [],
       store: at(c.honeypot?.store) ?? null,
+    },
+    sensor: {
+      name: c.sensor?.name ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'sensor'),
+      credentials: at(c.sensor?.credentials) ?? resolve(base, 'data', 'sensor-credentials.json'),
+      workers: c.sensor?.workers ?? 'auto',
+      inputs: {
+        interfaces: c.sensor?.inputs?.interfaces ?? [],
+        files: (c.sensor?.inputs?.files ?? []).map((f) => at(f)!),
+        watch: at(c.sensor?.inputs?.watch),
+        bpf: c.sensor?.inputs?.bpf ?? null,
+      },
+      spool: {
+        dir: at(c.sensor?.spool?.dir) ?? resolve(base, 'data', 'spool'),
+        budget: c.sensor?.spool?.budget ?? 1024 ** 3,
+        segmentSize: c.sensor?.spool?.['segment-size'] ?? 16 * 1024 ** 2,
+        fsync: c.sensor?.spool?.fsync ?? 'batch',
+        fsyncInterval: c.sensor?.spool?.['fsync-interval'] ?? 100,
+      },
+      ship: {
+        batchEvents: c.sensor?.ship?.['batch-events'] ?? 1000,
+        batchBytes: c.sensor?.ship?.['batch-bytes'] ?? 4 * 1024 ** 2,
+        backoffMin: c.sensor?.ship?.['backoff-min'] ?? 500,
+        backoffMax: c.sensor?.ship?.['backoff-max'] ?? 60000,
+      },
+      eve: { path: at(c.sensor?.eve?.path) ?? resolve(base, 'data', 'eve.json'), rotateSize: c.sensor?.eve?.['rotate-size'] ?? 100 * 1024 ** 2, keep: c.sensor?.eve?.keep ?? 5 },
+      statsIntervalS: c.sensor?.['stats-interval'] ?? 60,
+      healthz: c.sensor?.healthz === 'off' ? null : (c.sensor?.healthz ?? '127.0.0.1:8071'),
+    },
+    collector: {
+      listen: c.collector?.listen ?? '127.0.0.1:8443',
+      data: at(c.collector?.data) ?? resolve(base, 'data'),
+      database: c.collector?.database ?? null,
+      tls: { cert: at(c.collector?.tls?.cert), key: at(c.collector?.tls?.key) },
+      retention: {
+        events: c.collector?.retention?.events ?? 30,
+        minute: c.collector?.retention?.minute ?? 2,
+        hour: c.collector?.retention?.hour ?? 90,
+        day: c.collector?.retention?.day ?? 0,
+      },
+      ingest: {
+        maxBody: c.collector?.ingest?.['max-body'] ?? 8 * 1024 ** 2,
+        maxInflated: c.collector?.ingest?.['max-inflated'] ?? 64 * 1024 ** 2,
+        maxEvents: c.collector?.ingest?.['max-events'] ?? 10000,
+        rateLimit: c.collector?.ingest?.['rate-limit'] ?? 100000,
+      },
+      rollupIntervalS: c.collector?.['rollup-interval'] ?? 60,
     },
     behaviour: {
       detectors: Object.fromEntries(DETECTOR_KINDS.map((k) => [k.name, { ...k.defaults, ...((c.detect?.[k.name] ?? {}) as DetectorOptions) }])),

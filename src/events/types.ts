@@ -10,6 +10,7 @@ import type { DnsEvent } from './dns.js';
 import type { HoneypotEvent } from './honeypot.js';
 import type { FtpDataEvent, FtpEvent } from './ftp.js';
 import type { HttpEvent } from './http.js';
+import type { SensorStatsEvent, SpoolDropEvent } from './sensor.js';
 import type { IrcRecord } from './irc.js';
 import type { TftpEvent } from './tftp.js';
 import type { TlsEvent } from './tls.js';
@@ -331,4 +332,6 @@ export type EveEvent =
   | BackdoorEvent
   | PctEvent
   | VerdictEvent
-  | HoneypotEvent;
+  | HoneypotEvent
+  | SensorStatsEvent
+  | SpoolDropEvent;
