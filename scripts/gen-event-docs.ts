@@ -1,8 +1,10 @@
 /**
  * Generates docs/events.md from src/events/types.ts and the protocols' record files beside it
- * (src/events/<protocol>.ts): every exported interface becomes a
- * table of its fields with their types and doc comments. `--check` fails (exit 1) when the
- * file on disk is stale or a field has no doc comment, so the docs cannot drift from the types.
+ * (src/events/<protocol>.ts; not the writers, time.ts or the generated schema.ts): every exported interface becomes a
+ * table of its fields with their types and doc comments. It also generates src/events/schema.ts:
+ * a JSON Schema per member of the EveEvent union, keyed by its event_type, which the collector
+ * validates ingested records with. `--check` fails (exit 1) when either file on disk is stale or
+ * a field has no doc comment, so neither the docs nor the schemas can drift from the types.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +15,12 @@ const root = new URL('../..', import.meta.url).pathname;
 const sources = [
   'src/events/types.ts',
   ...readdirSync(join(root, 'src', 'events'))
-    .filter((f) => f.endsWith('.ts') && !['types.ts', 'time.ts', 'writer.ts', 'index.ts'].includes(f))
+    .filter((f) => f.endsWith('.ts') && !['types.ts', 'time.ts', 'writer.ts', 'rotate.ts', 'index.ts', 'schema.ts'].includes(f))
     .sort()
     .map((f) => `src/events/${f}`),
 ];
 const target = join(root, 'docs', 'events.md');
+const schemaTarget = join(root, 'src', 'events', 'schema.ts');
 
 function docOf(node: ts.Node, sf: ts.SourceFile): string {
   const ranges = ts.getLeadingCommentRanges(sf.text, node.getFullStart()) ?? [];
@@ -31,9 +34,11 @@ function docOf(node: ts.Node, sf: ts.SourceFile): string {
 
 const problems: string[] = [];
 const sections: string[] = [];
+const parsed: ts.SourceFile[] = [];
 for (const rel of sources) {
   const text = readFileSync(join(root, rel), 'utf8');
   const sf = ts.createSourceFile(rel, text, ts.ScriptTarget.Latest, true);
+  parsed.push(sf);
   for (const stmt of sf.statements) {
     if (ts.isInterfaceDeclaration(stmt)) {
       const name = stmt.name.text;
@@ -69,21 +74,188 @@ const out = [
   ...sections,
 ].join('\n');
 
+const schemaOut = eventSchemaModule(parsed, problems);
+
 if (problems.length > 0) {
   for (const p of problems) process.stderr.write(`docs: ${p}\n`);
   process.exit(1);
 }
 if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    // missing counts as stale
+  let stale = false;
+  for (const [file, want, name] of [[target, out, 'docs/events.md'], [schemaTarget, schemaOut, 'src/events/schema.ts']] as const) {
+    let current = '';
+    try {
+      current = readFileSync(file, 'utf8');
+    } catch {
+      // missing counts as stale
+    }
+    if (current !== want) {
+      process.stderr.write(`${name} is stale: run \`npm run docs\` and commit the result.\n`);
+      stale = true;
+    }
   }
-  if (current !== out) {
-    process.stderr.write('docs/events.md is stale: run `npm run docs` and commit the result.\n');
-    process.exit(1);
-  }
+  if (stale) process.exit(1);
 } else {
   writeFileSync(target, out);
+  writeFileSync(schemaTarget, schemaOut);
+}
+
+/** A JSON Schema, as the generator builds it. */
+type Schema = { [key: string]: unknown };
+
+/**
+ * src/events/schema.ts: one JSON Schema per member of the EveEvent union, keyed by the member's
+ * `event_type` literal. Fields follow `extends` (the member's own declaration wins) and nested
+ * interfaces, type aliases and inline object types. Optional fields are not required. Objects
+ * tolerate fields they do not declare (EVE readers ignore new fields; a newer sensor may add
+ * some) but every declared field's type is enforced. A type the mapping does not know is a
+ * problem, so a new construct in the types cannot silently validate as anything.
+ */
+function eventSchemaModule(files: readonly ts.SourceFile[], problems: string[]): string {
+  const interfaces = new Map<string, { decl: ts.InterfaceDeclaration; sf: ts.SourceFile }>();
+  const aliases = new Map<string, { decl: ts.TypeAliasDeclaration; sf: ts.SourceFile }>();
+  for (const sf of files) {
+    for (const stmt of sf.statements) {
+      if (ts.isInterfaceDeclaration(stmt)) interfaces.set(stmt.name.text, { decl: stmt, sf });
+      else if (ts.isTypeAliasDeclaration(stmt)) aliases.set(stmt.name.text, { decl: stmt, sf });
+    }
+  }
+  const stack: string[] = [];
+
+  const fail = (where: string, what: string): Schema => {
+    problems.push(`schema: ${where}: ${what}`);
+    return {};
+  };
+
+  /** A field with the file it is declared in. */
+  type Field = { m: ts.PropertySignature; sf: ts.SourceFile };
+
+  /** The fields of an interface, its parents' first, so its own declarations override them. */
+  const membersOf = (name: string): Field[] | undefined => {
+    const found = interfaces.get(name);
+    if (found === undefined) return undefined;
+    const fields: Field[] = [];
+    for (const h of found.decl.heritageClauses ?? []) {
+      for (const t of h.types) {
+        const parent = membersOf(t.expression.getText(found.sf));
+        if (parent === undefined) problems.push(`schema: ${name} extends unknown ${t.expression.getText(found.sf)}`);
+        else fields.push(...parent);
+      }
+    }
+    fields.push(...found.decl.members.filter(ts.isPropertySignature).map((m) => ({ m, sf: found.sf })));
+    return fields;
+  };
+
+  const objectOf = (fields: readonly Field[], where: string): Schema => {
+    const properties = new Map<string, Schema>();
+    const required = new Set<string>();
+    for (const { m, sf } of fields) {
+      const field = m.name.getText(sf).replace(/^['"]|['"]$/g, '');
+      properties.set(field, m.type === undefined ? {} : typeOf(m.type, `${where}.${field}`, sf));
+      if (m.questionToken) required.delete(field);
+      else required.add(field);
+    }
+    const schema: Schema = { type: 'object', properties: Object.fromEntries(properties) };
+    if (required.size > 0) schema.required = [...required];
+    return schema;
+  };
+
+  const named = (name: string, where: string): Schema => {
+    if (stack.includes(name)) return fail(where, `${name} refers to itself (${stack.join(' > ')})`);
+    stack.push(name);
+    try {
+      const iface = membersOf(name);
+      if (iface !== undefined) return objectOf(iface, name);
+      const alias = aliases.get(name);
+      if (alias !== undefined) return typeOf(alias.decl.type, name, alias.sf);
+      return fail(where, `unknown type ${name}`);
+    } finally {
+      stack.pop();
+    }
+  };
+
+  const literalOf = (node: ts.LiteralTypeNode): { value: string | number | boolean | null } | undefined => {
+    const l = node.literal;
+    if (ts.isStringLiteral(l)) return { value: l.text };
+    if (ts.isNumericLiteral(l)) return { value: Number(l.text) };
+    if (l.kind === ts.SyntaxKind.TrueKeyword) return { value: true };
+    if (l.kind === ts.SyntaxKind.FalseKeyword) return { value: false };
+    if (l.kind === ts.SyntaxKind.NullKeyword) return { value: null };
+    return undefined;
+  };
+
+  const jsonType = (v: string | number | boolean | null): string => (v === null ? 'null' : typeof v);
+
+  function typeOf(node: ts.TypeNode, where: string, sf: ts.SourceFile): Schema {
+    switch (node.kind) {
+      case ts.SyntaxKind.StringKeyword:
+        return { type: 'string' };
+      case ts.SyntaxKind.NumberKeyword:
+        return { type: 'number' };
+      case ts.SyntaxKind.BooleanKeyword:
+        return { type: 'boolean' };
+      case ts.SyntaxKind.NullKeyword:
+        return { type: 'null' };
+      case ts.SyntaxKind.UnknownKeyword:
+        return {};
+    }
+    if (ts.isParenthesizedTypeNode(node)) return typeOf(node.type, where, sf);
+    if (ts.isLiteralTypeNode(node)) {
+      const lit = literalOf(node);
+      return lit === undefined ? fail(where, `literal ${node.getText(sf)}`) : { type: jsonType(lit.value), const: lit.value };
+    }
+    if (ts.isArrayTypeNode(node)) return { type: 'array', items: typeOf(node.elementType, `${where}[]`, sf) };
+    if (ts.isTypeLiteralNode(node)) return objectOf(node.members.filter(ts.isPropertySignature).map((m) => ({ m, sf })), where);
+    if (ts.isUnionTypeNode(node)) {
+      const literals = node.types.map((t) => (ts.isLiteralTypeNode(t) ? literalOf(t) : undefined));
+      if (literals.every((l) => l !== undefined)) {
+        const values = literals.map((l) => l!.value);
+        const types = [...new Set(values.map(jsonType))];
+        return { type: types.length === 1 ? types[0] : types, enum: values };
+      }
+      const parts = node.types.map((t) => typeOf(t, where, sf));
+      // Plain types (`string | null`) become one type list; anything richer is an anyOf.
+      if (parts.every((p) => Object.keys(p).length === 1 && typeof p.type === 'string')) return { type: parts.map((p) => p.type) };
+      return { anyOf: parts };
+    }
+    if (ts.isTypeReferenceNode(node)) {
+      const name = node.typeName.getText(sf);
+      const args = node.typeArguments ?? [];
+      if (name === 'Array' && args.length === 1) return { type: 'array', items: typeOf(args[0]!, `${where}[]`, sf) };
+      if (name === 'Record' && args.length === 2) {
+        if (args[0]!.kind !== ts.SyntaxKind.StringKeyword) return fail(where, `Record keyed by ${args[0]!.getText(sf)}`);
+        return { type: 'object', additionalProperties: typeOf(args[1]!, `${where}{}`, sf) };
+      }
+      if (args.length > 0) return fail(where, `generic type ${node.getText(sf)}`);
+      return named(name, where);
+    }
+    return fail(where, `type ${node.getText(sf)} has no JSON Schema mapping`);
+  }
+
+  const union = aliases.get('EveEvent');
+  const schemas = new Map<string, Schema>();
+  if (union === undefined || !ts.isUnionTypeNode(union.decl.type)) {
+    problems.push('schema: src/events/types.ts has no EveEvent union');
+  } else {
+    for (const member of union.decl.type.types) {
+      const name = member.getText(union.sf);
+      const iface = membersOf(name);
+      const tag = iface?.filter(({ m, sf }) => m.name.getText(sf) === 'event_type').pop()?.m.type;
+      if (iface === undefined || tag === undefined || !ts.isLiteralTypeNode(tag) || !ts.isStringLiteral(tag.literal)) {
+        problems.push(`schema: EveEvent member ${name} is not an interface with an event_type string literal`);
+        continue;
+      }
+      if (schemas.has(tag.literal.text)) problems.push(`schema: two EveEvent members have event_type '${tag.literal.text}'`);
+      const schema = named(name, 'EveEvent');
+      schemas.set(tag.literal.text, { $schema: 'https://json-schema.org/draft/2020-12/schema', title: name, ...schema, additionalProperties: true });
+    }
+  }
+  const body = JSON.stringify(Object.fromEntries([...schemas].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), null, 2);
+  return [
+    '// Generated by `npm run docs` from src/events/types.ts. Do not edit by hand: edit the types.',
+    '',
+    '/** A JSON Schema (draft 2020-12) for each EVE record type, keyed by its event_type: the collector validates ingested records with them. */',
+    `export const EVENT_SCHEMAS = ${body} as const;`,
+    '',
+  ].join('\n');
 }
