@@ -7,6 +7,7 @@
 
 import type { BackdoorEvent, FloodEvent, IrcbotEvent, PctEvent, ScanEvent, VerdictEvent } from './behaviour.js';
 import type { DnsEvent } from './dns.js';
+import type { FirewallEvent } from './firewall.js';
 import type { HoneypotEvent } from './honeypot.js';
 import type { FtpDataEvent, FtpEvent } from './ftp.js';
 import type { HttpEvent } from './http.js';
@@ -334,4 +335,5 @@ export type EveEvent =
   | VerdictEvent
   | HoneypotEvent
   | SensorStatsEvent
-  | SpoolDropEvent;
+  | SpoolDropEvent
+  | FirewallEvent;
