@@ -1,15 +1,24 @@
 #!/usr/bin/env node
 import { Exit, UsageError } from './exit.js';
 import { ANALYZE_USAGE, runAnalyze } from './analyze.js';
+import { COLLECTOR_USAGE, runCollector } from './collector.js';
 import { CONFORMANCE_USAGE, runConformance } from './conformance.js';
+import { EXPORT_USAGE, IMPORT_USAGE, runExport, runImport } from './dshield.js';
 import { HONEYPOT_USAGE, runHoneypot } from './honeypot.js';
 import { READ_USAGE, runRead } from './read.js';
 import { RULES_USAGE, runRules } from './rules.js';
 import { runScan, SCAN_USAGE } from './scan.js';
+import { runSensor, SENSOR_USAGE } from './sensor.js';
+import { runUp, UP_USAGE } from './up.js';
 
 const USAGE = `usage: outpost <command> [options]
 
 commands:
+  up        run the network on one machine: a collector and a local sensor (the demo by default)
+  sensor    run a sensor: inputs through worker threads, spool, ship to the collector; enroll
+  collector run the collector (HTTPS API, store, rollups); make tokens, list and revoke sensors
+  import    import records into the collector's store (import dshield FILE)
+  export    export a day's records (export dshield --date D)
   read      read captures or live traffic; write EVE flow and anomaly records
   analyze   run captures through decoding, flows and rules; write eve.json and fast.log
   rules     check rule files (rules check), list supported keywords (rules keywords)
@@ -27,6 +36,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   conformance: { run: runConformance, usage: CONFORMANCE_USAGE },
   honeypot: { run: runHoneypot, usage: HONEYPOT_USAGE },
   scan: { run: runScan, usage: SCAN_USAGE },
+  up: { run: runUp, usage: UP_USAGE },
+  sensor: { run: runSensor, usage: SENSOR_USAGE },
+  collector: { run: (argv) => runCollector(argv), usage: COLLECTOR_USAGE },
+  import: { run: runImport, usage: IMPORT_USAGE },
+  export: { run: runExport, usage: EXPORT_USAGE },
 };
 
 async function main(argv: string[]): Promise<number> {

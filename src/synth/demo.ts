@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fragmentIpv4, ipv4, tcp, udp } from './headers.js';
 import { pctExploitFixture } from './pct.js';
+import { writeScenario } from './scenarios/index.js';
 import { ping, SynthCapture, TcpConnection, UdpFlow } from './traffic.js';
 
 /**
@@ -75,10 +76,15 @@ export function dnsQuery(id: number, name: string, answer = false): Buffer {
   return Buffer.concat([head, q, a]);
 }
 
-/** Run as a script (by `npm install`): writes demo/demo.pcap at the package root. */
+/**
+ * Run as a script (by `npm install`): writes demo/demo.pcap (this file's capture, for `outpost
+ * analyze`) and demo/seed.pcap (the seed-bot scenario: what `outpost up` replays through its
+ * sensor) at the package root.
+ */
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   const path = resolve(root, process.argv[2] ?? 'demo/demo.pcap');
   mkdirSync(dirname(path), { recursive: true });
   writeDemoCapture(path);
+  writeScenario('seed-bot', resolve(dirname(path), 'seed.pcap'));
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { writeDemoCapture } from '../../src/synth/demo.js';
 import { outpostBin, repoRoot, tempDir } from '../helpers.js';
 
-test('the demo (npm start) finds the PCT exploit with the bundled rules, and the truncated packet', (t) => {
+test('the analyze demo (demo/demo.pcap) finds the PCT exploit with the bundled rules, and the truncated packet', (t) => {
   const dir = tempDir(t);
   const capture = join(dir, 'demo.pcap');
   writeDemoCapture(capture);
