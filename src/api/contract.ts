@@ -6,8 +6,9 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
  * sensor the collector's, so what they agree on lives here (docs/network.md).
  *
  * Every request a sensor makes after enrolment is signed like DShield's submissions: an
- * HMAC-SHA256 with the sensor's secret over the method, the path, a timestamp, a nonce and the
- * SHA-256 of the body exactly as sent (compressed). A signature older or newer than MAX_SKEW_S,
+ * HMAC-SHA256 with the sensor's secret over the method, the path, a timestamp, a nonce, the
+ * SHA-256 of the body exactly as sent (compressed) and the lost-through header's value (empty
+ * when absent). A signature older or newer than MAX_SKEW_S,
  * or a nonce already seen within that window, is refused: a captured request cannot be replayed.
  */
 
@@ -45,6 +46,8 @@ export interface SignedRequest {
   path: string;
   /** The body as sent (for events: the gzip bytes). */
   body: Uint8Array;
+  /** The `X-Outpost-Lost-Through` header's value, when sent: it moves the acknowledgement, so it is signed too. */
+  lostThrough?: number;
 }
 
 /** A parsed authorization header. */
@@ -57,7 +60,7 @@ export interface AuthClaim {
 
 function mac(secret: string, req: SignedRequest, ts: number, nonce: string): string {
   const bodyHash = createHash('sha256').update(req.body).digest('hex');
-  return createHmac('sha256', secret).update(`${req.method.toUpperCase()}\n${req.path}\n${ts}\n${nonce}\n${bodyHash}`).digest('hex');
+  return createHmac('sha256', secret).update(`${req.method.toUpperCase()}\n${req.path}\n${ts}\n${nonce}\n${bodyHash}\n${req.lostThrough ?? ''}`).digest('hex');
 }
 
 /** The authorization header value for a request, signed now (or at `now`, seconds). */

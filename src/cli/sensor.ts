@@ -127,7 +127,8 @@ export async function runSensor(argv: string[]): Promise<number> {
   process.on('SIGHUP', onHup);
   let code: number = Exit.OK;
   try {
-    const ended = finite ? sensor.done.then(() => 'done' as const) : new Promise<never>(() => undefined);
+    // A failure settles `failed`; `ended` then never settles (a rejection here would escape the race).
+    const ended = finite ? sensor.done.then(() => 'done' as const, () => new Promise<never>(() => undefined)) : new Promise<never>(() => undefined);
     const failed = sensor.done.then(
       () => new Promise<never>(() => undefined),
       (err: unknown) => err as Error,

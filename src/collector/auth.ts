@@ -29,8 +29,9 @@ export async function authenticate(store: Store, header: string | undefined, req
   const claim = parseAuth(header);
   if (typeof claim === 'string') return { status: 401, error: 'unauthenticated', reason: claim };
   const sensor = await store.getSensor(claim.sensor);
-  if (sensor === undefined) return { status: 401, error: 'unauthenticated', reason: `unknown sensor ${claim.sensor}` };
-  if (!verify(sensor.secret, claim, req)) return { status: 401, error: 'unauthenticated', reason: 'bad signature' };
+  // One answer, and the same work, for an unknown sensor and a bad signature: a client without a
+  // secret cannot learn which sensor ids exist.
+  if (!verify(sensor?.secret ?? DUMMY_SECRET, claim, req) || sensor === undefined) return { status: 401, error: 'unauthenticated', reason: UNAUTHENTICATED };
   if (sensor.revoked !== null) return { status: 403, error: 'revoked', reason: `sensor ${sensor.id} was revoked at ${new Date(sensor.revoked).toISOString()}` };
   const skew = Math.abs(now / 1000 - claim.ts);
   if (skew > MAX_SKEW_S) {
@@ -38,6 +39,23 @@ export async function authenticate(store: Store, header: string | undefined, req
   }
   if (!(await store.useNonce(sensor.id, claim.nonce, now, now - NONCE_KEEP_MS))) return { status: 409, error: 'replayed', reason: 'nonce already used: a request is never accepted twice' };
   return sensor;
+}
+
+const UNAUTHENTICATED = 'unknown sensor or bad signature';
+const DUMMY_SECRET = '0'.repeat(64);
+
+/**
+ * The checks that need no body, made before it is read: the header's form and a sensor of that
+ * id (the full check follows with the body). An unknown sensor gets the same answer as a bad
+ * signature will.
+ */
+export async function preAuthenticate(store: Store, header: string | string[] | undefined): Promise<{ sensor: string } | Refusal> {
+  if (typeof header !== 'string') return { status: 401, error: 'unauthenticated', reason: header === undefined ? 'no authorization header' : 'more than one authorization header' };
+  const claim = parseAuth(header);
+  if (typeof claim === 'string') return { status: 401, error: 'unauthenticated', reason: claim };
+  // Revocation and the clock are told after the signature check, to signers only.
+  if ((await store.getSensor(claim.sensor)) === undefined) return { status: 401, error: 'unauthenticated', reason: UNAUTHENTICATED };
+  return { sensor: claim.sensor };
 }
 
 /** Whether authenticate() refused. */

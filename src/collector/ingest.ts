@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { API, HEADER, type ApiError, type IngestReply } from '../api/contract.js';
-import { authenticate, isRefusal, type Refusal } from './auth.js';
+import { authenticate, isRefusal, preAuthenticate, type Refusal } from './auth.js';
 import type { CollectorMetrics } from './metrics.js';
 import type { RecordValidators } from './schema.js';
 import type { IngestEvent, Store } from './store/store.js';
@@ -40,11 +40,52 @@ export interface IngestContext {
 
 const inflate = promisify(gunzip);
 
+/**
+ * Batches read, inflated and checked at once. Each may hold max-body bytes as sent and
+ * max-inflated once inflated; the store takes batches one at a time anyway, so a few in flight
+ * keep it busy while bounding memory (4 × 72 MiB at the default caps).
+ */
+const MAX_BATCHES_IN_FLIGHT = 4;
+
 /** Registers the route and the NDJSON body parser (raw bytes: the signature covers them as sent). */
 export function registerIngest(app: FastifyInstance, ctx: IngestContext): void {
   const buckets = new RateLimiter(ctx.limits.rateLimit);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer', bodyLimit: ctx.limits.maxBody }, (_req, body, done) => done(null, body));
-  app.post(API.events, { bodyLimit: ctx.limits.maxBody }, async (request, reply) => {
+  let inFlight = 0;
+  const busy = new Set<string>();
+  const release = (request: { outpostSlot?: string | undefined }): void => {
+    if (request.outpostSlot !== undefined) {
+      busy.delete(request.outpostSlot);
+      request.outpostSlot = undefined;
+      inFlight--;
+    }
+  };
+  app.post(API.events, {
+    bodyLimit: ctx.limits.maxBody,
+    // Before a byte of the body is read: a request that cannot be a known sensor's, or that would
+    // exceed the batches taken in at once, is refused here, so no one holds the collector's memory
+    // by opening connections and sending large bodies slowly.
+    onRequest: async (request, reply) => {
+      const early = await preAuthenticate(ctx.store, request.headers[HEADER.auth]);
+      if ('status' in early) {
+        ctx.metrics.rejectBatch(early.error);
+        const e: ApiError = { error: early.error, reason: early.reason };
+        return reply.code(early.status).send(e);
+      }
+      // A sensor sends one batch at a time: a second at once from the same id waits its turn.
+      if (inFlight >= MAX_BATCHES_IN_FLIGHT || busy.has(early.sensor)) {
+        ctx.metrics.rejectBatch('busy');
+        const e: ApiError = { error: 'busy', reason: `the collector is taking in ${busy.has(early.sensor) ? `a batch of sensor ${early.sensor}` : `${MAX_BATCHES_IN_FLIGHT} batches`} already: retry shortly` };
+        return reply.code(503).header('retry-after', '1').send(e);
+      }
+      inFlight++;
+      busy.add(early.sensor);
+      (request as { outpostSlot?: string | undefined }).outpostSlot = early.sensor;
+      return undefined;
+    },
+    onResponse: async (request) => release(request as { outpostSlot?: string | undefined }),
+    onRequestAbort: async (request) => release(request as { outpostSlot?: string | undefined }),
+  }, async (request, reply) => {
     const started = process.hrtime.bigint();
     const outcome = await ingestBatch(ctx, buckets, {
       method: request.method,
@@ -90,7 +131,7 @@ export async function ingestBatch(ctx: IngestContext, buckets: RateLimiter, req:
   const lostThrough = parseLostThrough(req.lostThrough);
   if (typeof lostThrough === 'string') return { status: 400, error: 'malformed', reason: lostThrough };
 
-  const sensor = await authenticate(ctx.store, req.auth, { method: req.method, path: req.path, body }, now);
+  const sensor = await authenticate(ctx.store, req.auth, { method: req.method, path: req.path, body, ...(lostThrough !== undefined ? { lostThrough } : {}) }, now);
   if (isRefusal(sensor)) return sensor;
 
   let raw: Buffer = body;
@@ -119,7 +160,13 @@ export async function ingestBatch(ctx: IngestContext, buckets: RateLimiter, req:
   if ('status' in parsed) return parsed;
 
   const result = await ctx.store.ingest(sensor.id, parsed.events, now, lostThrough);
-  await ctx.store.touchSensor(sensor.id, now, parsed.health ?? undefined);
+  // The batch is stored: a failure to note the sensor's health must not turn into a 5xx that
+  // makes the sensor resend it for ever.
+  try {
+    await ctx.store.touchSensor(sensor.id, now, parsed.health ?? undefined);
+  } catch (err) {
+    process.stderr.write(`collector: sensor ${sensor.id}: health not noted: ${(err as Error).message}\n`);
+  }
   return { acked: result.acked, stored: result.stored, duplicates: result.duplicates };
 }
 
@@ -158,6 +205,20 @@ interface Health {
   stats: Record<string, unknown>;
 }
 
+/**
+ * EVE records nest a few levels (alert.metadata.cve[]): 32 is far beyond any, and keeps every
+ * later walk of a stored record (serialising, PostgreSQL's jsonb) far from its stack limits.
+ */
+const MAX_DEPTH = 32;
+
+/** Whether a parsed value nests deeper than `limit` objects or arrays. */
+function tooDeep(v: unknown, limit: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (limit === 0) return true;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) if (typeof x === 'object' && x !== null && tooDeep(x, limit - 1)) return true;
+  return false;
+}
+
 /** Parses and checks every line; the first problem refuses the whole batch, naming its line. */
 function parseBatch(validators: RecordValidators, body: Buffer, sensorId: string): { events: IngestEvent[]; health: Health | null } | Refusal {
   const events: IngestEvent[] = [];
@@ -181,6 +242,7 @@ function parseBatch(validators: RecordValidators, body: Buffer, sensorId: string
       return { status: 400, error: 'malformed', reason: `line ${lineNo}: not JSON (${(err as Error).message})` };
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) return { status: 400, error: 'malformed', reason: `line ${lineNo}: not a JSON object` };
+    if (tooDeep(rec, MAX_DEPTH)) return { status: 422, error: 'invalid', reason: `line ${lineNo}: nested deeper than ${MAX_DEPTH} levels (no EVE record is)` };
     const r = rec as Record<string, unknown>;
     const type = r.event_type;
     if (typeof type !== 'string') return { status: 422, error: 'invalid', reason: `line ${lineNo}: event_type: is required (a string)` };

@@ -163,7 +163,8 @@ function installErrorHandlers(app: FastifyInstance, metrics: CollectorMetrics): 
         : status === 500
           ? `the collector failed: ${err.message}`
           : err.message;
-    const route = request.routeOptions.url ?? request.url.split('?', 1)[0]!;
+    // The route's pattern, never the request's URL: labels must not grow with what clients send.
+    const route = request.routeOptions.url ?? '(none)';
     if (route === API.events && request.method === 'POST') metrics.rejectBatch(error);
     else metrics.refuse(route, error);
     if (status === 500) process.stderr.write(`collector: ${request.method} ${route}: ${err.stack ?? err.message}\n`);

@@ -122,9 +122,12 @@ export class RecordPath {
 
   private handle(ev: EveEvent): void {
     delete ev.seq;
-    if (this.o.sensorId !== null) ev.sensor_id = this.o.sensorId;
+    // The spooled line carries no sensor_id: the collector sets it from the signing credential, so
+    // what waits in the spool still ships after the sensor is enrolled again under a new id.
+    delete ev.sensor_id;
     try {
       this.o.store.append(ev);
+      if (this.o.sensorId !== null) ev.sensor_id = this.o.sensorId;
     } catch (err) {
       // A record JSON cannot hold (or over the spool's size cap): a bug upstream, counted, never fatal.
       this.unstorable++;

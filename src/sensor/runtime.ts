@@ -12,6 +12,7 @@ import type { GroupKind, InputSpec } from './inputs.js';
 import { RecordPath } from './main-stage.js';
 import { READER_COUNTERS, ReaderCounter, type ReaderControl, type ReaderNotice, type ReaderSetup } from './reader.js';
 import { Shipper } from './shipper.js';
+import { seedSpool } from './continuity.js';
 import { Spool } from './spool.js';
 import { emptyCounters, sumCounters, type MainMessage, type RecordFormat, type RuleSummary, type WorkerCounters, type WorkerMessage, type WorkerSetup } from './worker.js';
 
@@ -76,6 +77,8 @@ const STOP_STEP_MS = 15000;
 const STOP_DRAIN_MS = 2000;
 /** How long a stats pass waits for the workers' counters (ms); a busy worker's last ones stand in. */
 const COUNTERS_WAIT_MS = 2000;
+/** The first sensor_stats record comes this soon after start (ms), or after the interval if shorter. */
+const FIRST_STATS_MS = 5000;
 /** eve.json is flushed at least this often (ms), so a tail -f sees records promptly. */
 const EVE_FLUSH_MS = 1000;
 /** The spool counts as dropping (/healthz 503) for this long after a drop (ms), at least. */
@@ -110,6 +113,12 @@ export async function startSensor(config: Config, opts: RuntimeOptions = {}): Pr
 
   let path: RecordPath | null = null;
   let lastDropAt = 0;
+  if (credentials !== null) {
+    const seeded = seedSpool(s.spool.dir, s.credentials, credentials);
+    if (seeded !== null) {
+      log(`spool: ${s.spool.dir} is new, but sensor ${credentials.sensor_id} has shipped from another spool before: numbering from ${seeded.renumberedFrom}, so the collector cannot take new events for old ones (the gap is declared, not lost)`);
+    }
+  }
   const spool = Spool.open({ ...s.spool }, (ev: SpoolDropEvent) => {
     lastDropAt = Date.now();
     log(`spool: disk budget full: dropped ${ev.spool_drop.dropped} events (seq ${ev.spool_drop.first_seq}–${ev.spool_drop.last_seq}, ${ev.spool_drop.total_dropped} in all)`);
@@ -264,6 +273,7 @@ class Runtime implements SensorRuntime {
   private stopping: Promise<void> | null = null;
   private failure: Error | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
+  private firstStats: NodeJS.Timeout | null = null;
   private eveTimer: NodeJS.Timeout | null = null;
   private lastCounters: WorkerCounters = emptyCounters();
   private previous = { packets: 0, at: Date.now() };
@@ -315,6 +325,11 @@ class Runtime implements SensorRuntime {
       if (this.stopping === null) this.fail(new Error(`reader exited (code ${code})`));
     });
     this.statsTimer = setInterval(() => void this.statsPass(), this.statsIntervalS * 1000);
+    // A first report soon after start, so the collector knows the sensor's version and health
+    // without waiting a whole interval.
+    const first = setTimeout(() => void this.statsPass(), Math.min(FIRST_STATS_MS, this.statsIntervalS * 1000));
+    first.unref();
+    this.firstStats = first;
     this.eveTimer = setInterval(() => this.eve?.flush(), EVE_FLUSH_MS);
   }
 
@@ -514,6 +529,7 @@ class Runtime implements SensorRuntime {
 
   private async doStop(): Promise<void> {
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    if (this.firstStats !== null) clearTimeout(this.firstStats);
     // Let a blocked reader go, then ask it to stop its inputs: each open group then ends in every worker.
     Atomics.store(this.threads.control, 0, 1);
     const readerStopped = new Promise<void>((resolve) => (this.stoppedReader = resolve));

@@ -394,7 +394,7 @@ export class Shipper {
       'content-type': 'application/x-ndjson',
       'content-encoding': 'gzip',
       'content-length': body.length,
-      [HEADER.auth]: sign(creds.sensor_id, creds.secret, { method: 'POST', path: API.events, body }),
+      [HEADER.auth]: sign(creds.sensor_id, creds.secret, { method: 'POST', path: API.events, body, ...(batch.lostThrough > 0 ? { lostThrough: batch.lostThrough } : {}) }),
     };
     if (batch.lostThrough > 0) headers[HEADER.lostThrough] = batch.lostThrough;
     const abort = new AbortController();

@@ -81,7 +81,8 @@ export function signedHeaders(cred: Credential, body: Buffer, o: { now?: number;
   return {
     'content-type': 'application/x-ndjson',
     'content-encoding': 'gzip',
-    [HEADER.auth]: sign(cred.sensor, cred.secret, { method: 'POST', path: o.path ?? API.events, body }, o.now),
+    // The lost-through header is signed with the rest (docs/network.md).
+    [HEADER.auth]: sign(cred.sensor, cred.secret, { method: 'POST', path: o.path ?? API.events, body, ...(o.extra?.[HEADER.lostThrough] !== undefined ? { lostThrough: Number(o.extra[HEADER.lostThrough]) } : {}) }, o.now),
     ...o.extra,
   };
 }

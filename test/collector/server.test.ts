@@ -256,6 +256,33 @@ async function acceptance(t: TestContext, store: Store): Promise<void> {
     await refused('bad lost-through', 400, 'malformed', () => ship(c, cred, gz([]), { extra: { [HEADER.lostThrough]: '-1' } }), /lost-through/);
   });
 
+  await t.test('the lost-through header is signed: changed in transit, the batch is refused', async () => {
+    const body = gz([]);
+    const headers = signedHeaders(cred, body, { extra: { [HEADER.lostThrough]: '26' } });
+    await refused('tampered lost-through', 401, 'unauthenticated', () => call(c, 'POST', API.events, { body, headers: { ...headers, [HEADER.lostThrough]: '100000' } }), /bad signature/);
+  });
+
+  await t.test('an unknown sensor is refused before its body is read: an oversized body gets 401, not 413', async () => {
+    const big = randomBytes(LIMITS.maxBody + 1024);
+    await refused('unknown sensor, oversized body', 401, 'unauthenticated', () => ship(c, { sensor: 's-bbbbbbbbbb', secret: cred.secret }, big), /unknown sensor or bad signature/);
+    await refused('no authorization, oversized body', 401, 'unauthenticated', () => call(c, 'POST', API.events, { body: big, headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' } }));
+  });
+
+  await t.test('a record nested past 32 levels is refused, and nothing stored', async () => {
+    const deep = `${'['.repeat(5000)}"x"${']'.repeat(5000)}`;
+    const withDeep = (rec: Record<string, unknown>, at: string): string => JSON.stringify(rec).replace(`"${at}":"DEEP"`, `"${at}":${deep}`);
+    const alertLine = withDeep({ ...good(30), alert: { ...(good(30).alert as object), metadata: 'DEEP' } }, 'metadata');
+    await refused('deep nesting', 422, 'invalid', () => ship(c, cred, gz([alertLine])), /nested deeper than 32/);
+    const statsLine = withDeep({ timestamp: eveTime(0), event_type: 'sensor_stats', seq: 31, sensor_stats: 'DEEP' }, 'sensor_stats');
+    await refused('deep sensor_stats', 422, 'invalid', () => ship(c, cred, gz([statsLine])), /nested deeper/);
+  });
+
+  await t.test('requests to paths no route serves do not grow /metrics', async () => {
+    for (let i = 0; i < 20; i++) await call(c, 'POST', `/no/such/path/${i}`, { body: Buffer.from('{bad json'), headers: { 'content-type': 'application/json' } });
+    const text = (await call(c, 'GET', API.metrics)).text;
+    assert.doesNotMatch(text, /no\/such\/path/);
+  });
+
   await t.test('revoked: refused at once', async () => {
     assert.equal(await store.revokeSensor(cred.sensor, Date.now()), true);
     await refused('revoked sensor', 403, 'revoked', () => ship(c, cred, gz([good(22)])), /revoked/);

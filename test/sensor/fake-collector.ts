@@ -201,7 +201,9 @@ export class FakeCollector {
     }
     const claim = parseAuth(req.headers[HEADER.auth] as string | undefined);
     if (typeof claim === 'string') return reply(401, { error: 'unauthenticated', reason: claim });
-    if (claim.sensor !== this.sensorId || !verify(this.secret, claim, { method: 'POST', path: API.events, body })) return reply(401, { error: 'unauthenticated', reason: 'bad signature' });
+    const lostHeader = req.headers[HEADER.lostThrough];
+    const signedLost = typeof lostHeader === 'string' ? { lostThrough: Number(lostHeader) } : {};
+    if (claim.sensor !== this.sensorId || !verify(this.secret, claim, { method: 'POST', path: API.events, body, ...signedLost })) return reply(401, { error: 'unauthenticated', reason: 'bad signature' });
     if (this.refuseAll === 403) return reply(403, { error: 'revoked', reason: `sensor ${this.sensorId} is revoked` });
     if (this.refuseAll === 401) return reply(401, { error: 'unauthenticated', reason: 'unknown sensor' });
     if (req.headers['content-encoding'] !== 'gzip' || req.headers['content-type'] !== 'application/x-ndjson') return reply(400, { error: 'malformed', reason: 'expected gzip NDJSON' });

@@ -260,11 +260,12 @@ test('/healthz serves the figures; 503 when the credentials are refused or the s
   await sensor.done;
   const atDone = sensor.spool.stats().nextSeq - 1;
   assert.equal(await sensor.shipper.drain(30_000), true);
-  // Shipped: the collector holds every record spooled, exactly once, with our sensor_id (sensor_stats go on meanwhile).
+  // Shipped: the collector holds every record spooled, exactly once (sensor_stats go on meanwhile).
+  // The shipped lines name no sensor: the collector sets sensor_id from the credential.
   assert.ok(fc.acked >= atDone, `acked ${fc.acked} of ${atDone}`);
   assert.equal(fc.stored.size, fc.acked);
   for (let seq = 1; seq <= fc.acked; seq++) assert.ok(fc.stored.has(seq), `seq ${seq} stored`);
-  assert.equal((JSON.parse(fc.stored.get(1)!) as Rec).sensor_id, 's-test');
+  assert.equal((JSON.parse(fc.stored.get(1)!) as Rec).sensor_id, undefined);
 
   const ok = await fetch(sensor.health.url);
   assert.equal(ok.status, 200);
