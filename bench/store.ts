@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -123,6 +123,9 @@ async function freshStore(engine: 'sqlite' | 'postgres', server: string | null):
 interface IngestFigures {
   events: number;
   streams: number;
+  /** CPU seconds during the timed run: this process (all threads) and, for PostgreSQL on this machine, its backends serving the store. */
+  cpuClient: number;
+  cpuServer: number | null;
   batches: number;
   seconds: number;
   p50: number;
@@ -163,16 +166,50 @@ async function benchIngest(store: Store, total: number, streams: number): Promis
       if (r.stored !== batch.length) throw new Error(`ingest stored ${r.stored} of ${batch.length}`);
     }
   };
+  const backends = await backendPids(store, streams);
+  const s0 = serverCpu(backends);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(sensors.map(run));
   const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const s1 = serverCpu(backends);
+  const cpuClient = (c.user + c.system) / 1e6;
+  const cpuServer = s0 === null || s1 === null ? null : s1 - s0;
   batches.clear();
   const r0 = performance.now();
   let buckets = 0;
   for (let n = -1; n !== 0; ) buckets += n = await store.rollup(Number.POSITIVE_INFINITY);
   const rollupSeconds = (performance.now() - r0) / 1000;
   lat.sort((a, b) => a - b);
-  return { events: per * streams, streams, batches: lat.length, seconds, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat[lat.length - 1]!, rollupSeconds, buckets };
+  return { events: per * streams, streams, cpuClient, cpuServer, batches: lat.length, seconds, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat[lat.length - 1]!, rollupSeconds, buckets };
+}
+
+/**
+ * The PostgreSQL backends of the store's pool (the server on this machine), after opening as
+ * many connections as the run will use; [] for SQLite or a server elsewhere.
+ */
+async function backendPids(store: Store, streams: number): Promise<number[]> {
+  if (!(store instanceof PostgresStore)) return [];
+  await Promise.all(Array.from({ length: streams + 1 }, () => store.pool.query('SELECT pg_sleep(0.05)')));
+  const r = await store.pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'");
+  const pids = r.rows.map((x) => x.pid);
+  return pids.every((pid) => existsSync(`/proc/${pid}/stat`)) ? pids : [];
+}
+
+/** CPU seconds used so far by these processes (Linux /proc; clock ticks of 1/100 s); null when unknown. */
+function serverCpu(pids: readonly number[]): number | null {
+  if (pids.length === 0) return null;
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      return null;
+    }
+  }
+  return ticks / 100;
 }
 
 /** Bulk load: N alerts over DAYS days from four sensors, straight into the events table, then marks and sensor rows as ingest would leave them. */
@@ -374,10 +411,14 @@ async function main(): Promise<void> {
     `- Method: (a) ${fmt(ingest)} EVE alerts (about 600 bytes of JSON each) through Store.ingest in batches of 1,000 (dedupe, ack, rollup marking, commit), seqs in order, times 50 ms apart, batches made beforehand; one sensor, and for PostgreSQL also four sensors at once (each sending its next batch when the last is acknowledged). Then one rollup pass over everything marked. (b) ${fmt(events)} alerts from four sensors over ${DAYS} days (skewed ports, 500,000 sources, 65,536 targets) bulk-loaded into a fresh store, rolled up by Store.rollup, then each query ${queries} times (after 20 warm-up runs) with random days and ports, one at a time.`,
     ...skipped.map((s) => `- ${s}.`),
     '',
-    '| engine | sensors at once | events | batches of 1,000 | time | events/s | p50 batch | p99 batch | max batch | rollup after (buckets) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| engine | sensors at once | events | batches of 1,000 | time | events/s | p50 batch | p99 batch | max batch | CPU per batch: collector + database | events per CPU second | rollup after (buckets) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.flatMap((r) =>
-      r.ingest.map((i) => `| ${r.engine} | ${i.streams} | ${fmt(i.events)} | ${i.batches} | ${i.seconds.toFixed(2)} s | ${fmt(Math.round(i.events / i.seconds))} | ${i.p50.toFixed(1)} ms | ${i.p99.toFixed(1)} ms | ${i.max.toFixed(1)} ms | ${i.rollupSeconds.toFixed(2)} s (${i.buckets}) |`),
+      r.ingest.map((i) => {
+        const cpu = i.cpuClient + (i.cpuServer ?? 0);
+        const per = `${((1000 * i.cpuClient) / i.batches).toFixed(1)} ms${i.cpuServer === null ? '' : ` + ${((1000 * i.cpuServer) / i.batches).toFixed(1)} ms`}`;
+        return `| ${r.engine} | ${i.streams} | ${fmt(i.events)} | ${i.batches} | ${i.seconds.toFixed(2)} s | ${fmt(Math.round(i.events / i.seconds))} | ${i.p50.toFixed(1)} ms | ${i.p99.toFixed(1)} ms | ${i.max.toFixed(1)} ms | ${per} | ${fmt(Math.round(i.events / cpu))} | ${i.rollupSeconds.toFixed(2)} s (${i.buckets}) |`;
+      }),
     ),
     '',
     ...results.flatMap((r) => r.ingest.map((i) => `Ingest target, at least 50,000 events/s (${r.engine}, ${i.streams} sensor${i.streams === 1 ? '' : 's'} at once): ${met(i.events / i.seconds >= 50_000)}.`)),

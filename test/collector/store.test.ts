@@ -526,6 +526,7 @@ for (const engine of ENGINES) {
         ],
       );
       assert.deepEqual(await o.store.history('port', '9999', 'day', D0, D0 + DAY), []);
+      assert.equal((await o.store.history('port', '445', 'minute', -1e15, 1e15)).length, 4, 'a huge range is cut to where rollups exist');
       await assert.rejects(o.store.top('port', 'week' as Grain, D0, D0 + DAY, 10), /unknown grain "week"/);
       await assert.rejects(o.store.history('colour' as Dimension, 'x', 'day', D0, D0 + DAY), /unknown dimension "colour"/);
     });

@@ -1,5 +1,5 @@
 import { DAY_MS, GRAIN_MS, bucketOf } from './buckets.js';
-import type { Grain, HostVerdicts, IngestEvent } from './store.js';
+import type { Grain, HostVerdicts, IngestEvent, SensorRow } from './store.js';
 
 /** Checks and small computations both engines share, so that they answer alike. */
 
@@ -69,4 +69,30 @@ export function groupVerdicts(rows: readonly VerdictRow[]): HostVerdicts[] {
     cur.verdicts.push(JSON.parse(r.json) as Record<string, unknown>);
   }
   return out;
+}
+
+/** A sensors row as either driver returns it (stats as JSON text). */
+export interface SensorDbRow {
+  id: string;
+  name: string;
+  secret: string;
+  enrolled: number;
+  revoked: number | null;
+  last_seen: number | null;
+  acked: number;
+  version: string | null;
+  stats: string | null;
+}
+
+/** A sensor from its row; damaged stats read as absent rather than failing the listing. */
+export function toSensor(r: SensorDbRow): SensorRow {
+  let stats: Record<string, unknown> | null = null;
+  if (r.stats !== null) {
+    try {
+      stats = JSON.parse(r.stats) as Record<string, unknown>;
+    } catch {
+      stats = null;
+    }
+  }
+  return { id: r.id, name: r.name, secret: r.secret, enrolled: r.enrolled, revoked: r.revoked, last_seen: r.last_seen, acked: r.acked, version: r.version, stats };
 }

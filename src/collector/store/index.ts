@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
@@ -39,8 +39,12 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     store = new PostgresStore(opts.database);
   } else {
     const dir = resolve(opts.data ?? 'data');
-    mkdirSync(dir, { recursive: true });
-    store = new SqliteStore(join(dir, SQLITE_FILE));
+    // The database holds every sensor's signing secret: owner only. SQLite gives its -wal and
+    // -shm files the database file's mode, so creating the file 0600 covers them too.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, SQLITE_FILE);
+    if (!existsSync(file)) writeFileSync(file, '', { mode: 0o600, flag: 'wx' });
+    store = new SqliteStore(file);
   }
   try {
     await store.migrate();

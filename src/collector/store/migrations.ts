@@ -76,7 +76,7 @@ CREATE TABLE rollups (
   records INTEGER NOT NULL,
   sources INTEGER NOT NULL,
   targets INTEGER NOT NULL,
-  PRIMARY KEY (grain, dim, key, bucket)
+  PRIMARY KEY (grain, dim, bucket, key)
 ) WITHOUT ROWID;
 CREATE INDEX rollups_rank ON rollups (grain, dim, bucket, records DESC, key);
 
@@ -157,7 +157,7 @@ CREATE TABLE rollups (
   records bigint NOT NULL,
   sources bigint NOT NULL,
   targets bigint NOT NULL,
-  PRIMARY KEY (grain, dim, key, bucket)
+  PRIMARY KEY (grain, dim, bucket, key)
 );
 CREATE INDEX rollups_rank ON rollups (grain, dim, bucket, records DESC, key);
 

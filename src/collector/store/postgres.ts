@@ -1,9 +1,9 @@
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DIMENSIONS, GRAINS, GRAIN_MS, bucketOf, bucketsTouched, checkGrainDim, dueBounds, type BucketMark } from './buckets.js';
-import { checkBatch, groupVerdicts, rangeBuckets, retentionCutoff, VERDICTS_PER_HOST, verdictLimit, type VerdictRow } from './common.js';
+import { checkBatch, groupVerdicts, toSensor, type SensorDbRow, rangeBuckets, retentionCutoff, VERDICTS_PER_HOST, verdictLimit, type VerdictRow } from './common.js';
 import { MAINTENANCE_LOCK, migratePostgres } from './migrations.js';
-import { COUNTS_SQL, HISTORY_SQL, TOP_ONE_SQL, TOP_RANGE_SQL, numbered, recountSelect, searchStatement, toPage, verdictsSql, type EventRow } from './sql.js';
+import { COUNTS_SQL, EXTENT_SQL, TOP_ONE_SQL, bucketChunks, historySql, TOP_RANGE_SQL, numbered, recountSelect, searchStatement, toPage, verdictsSql, type EventRow } from './sql.js';
 import type { Dimension, EventPage, EventQuery, Grain, HostVerdicts, IngestEvent, IngestResult, RollupRow, SensorRow, Store, TokenRow } from './store.js';
 
 /**
@@ -41,8 +41,9 @@ function noNul(v: string | null): string | null {
   return v !== null && v.includes('\0') ? v.replaceAll('\0', '') : v;
 }
 
+/** Deadlock detected, serialization failure: PostgreSQL aborted this transaction in favour of another; running it again succeeds. */
 function isRetryable(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   return code === '40P01' || code === '40001';
 }
 
@@ -55,30 +56,6 @@ export function redactUrl(url: string): string {
   } catch {
     return 'postgres://(unparsable URL)';
   }
-}
-
-interface SensorDbRow {
-  id: string;
-  name: string;
-  secret: string;
-  enrolled: number;
-  revoked: number | null;
-  last_seen: number | null;
-  acked: number;
-  version: string | null;
-  stats: string | null;
-}
-
-function toSensor(r: SensorDbRow): SensorRow {
-  let stats: Record<string, unknown> | null = null;
-  if (r.stats !== null) {
-    try {
-      stats = JSON.parse(r.stats) as Record<string, unknown>;
-    } catch {
-      stats = null;
-    }
-  }
-  return { id: r.id, name: r.name, secret: r.secret, enrolled: r.enrolled, revoked: r.revoked, last_seen: r.last_seen, acked: r.acked, version: r.version, stats };
 }
 
 /**
@@ -381,7 +358,10 @@ export class PostgresStore implements Store {
 
   async history(dim: Dimension, key: string, grain: Grain, from: number, to: number): Promise<RollupRow[]> {
     checkGrainDim(grain, dim);
-    return this.q<RollupRow>(numbered(HISTORY_SQL), [grain, dim, noNul(key), from, to], 'history');
+    const [extent] = await this.q<{ lo: number | null; hi: number | null }>(numbered(EXTENT_SQL), [grain, dim, grain, dim], 'extent');
+    const out: RollupRow[] = [];
+    for (const buckets of bucketChunks(GRAIN_MS[grain], from, to, extent ?? { lo: null, hi: null })) out.push(...(await this.q<RollupRow>(numbered(historySql('postgres', buckets.length)), [grain, dim, noNul(key), buckets], 'history')));
+    return out;
   }
 
   async verdicts(limit: number, host?: string): Promise<HostVerdicts[]> {

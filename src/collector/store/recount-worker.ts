@@ -34,8 +34,10 @@ const MARK_PAGE = 1000;
  * lock (and so ingest) for milliseconds, bar a big day's rows.
  */
 const GROUP = 64;
-/** The worker's page cache, which also bounds its sorts in memory: 64 MiB. */
+/** The large-bucket connection's page cache, which also bounds its sorts in memory: 64 MiB. */
 const SORT_CACHE_KIB = 65536;
+/** Buckets up to this many events are counted in memory: at about 100 bytes of sort space each, some 20 MB at most. */
+const IN_MEMORY_EVENTS = 200_000;
 
 interface Mark {
   grain: Grain;
@@ -44,17 +46,25 @@ interface Mark {
   gen: number;
 }
 
-function run(data: RecountWorkerData): void {
+/** A connection that counts buckets into its own temporary table and swaps their rows. */
+interface Counter {
+  /** Counts a group of buckets in one snapshot; returns each counted bucket's gen as read there, and the marks of pruned buckets. */
+  read(group: Mark[]): { counted: { m: Mark; gen: number }[]; pruned: Mark[] };
+  /** Swaps the counted buckets' rows in one short write transaction; returns how many were written. */
+  write(counted: { m: Mark; gen: number }[], pruned: Mark[], now: number): number;
+  close(): void;
+}
+
+function openCounter(data: RecountWorkerData, tempInMemory: boolean): Counter {
   const db = new Database(data.path);
   db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
   db.pragma('synchronous = NORMAL');
-  // Sort memory for the GROUP BYs before they spill to temporary files (SQLite's default is 2 MB).
-  db.pragma(`cache_size = -${SORT_CACHE_KIB}`);
+  if (tempInMemory) db.pragma('temp_store = MEMORY');
+  else db.pragma(`cache_size = -${SORT_CACHE_KIB}`);
   db.exec(`CREATE TEMP TABLE recount (grain TEXT, bucket INTEGER, dim TEXT, key TEXT, records INTEGER, sources INTEGER, targets INTEGER);
            CREATE INDEX temp.recount_bucket ON recount (grain, bucket)`);
-  const marks = db.prepare('SELECT grain, bucket, since, gen FROM rollup_dirty WHERE (grain, bucket) > (?, ?) ORDER BY grain, bucket LIMIT ?');
   const markGen = db.prepare('SELECT gen FROM rollup_dirty WHERE grain = ? AND bucket = ?');
-  const pruned = db.prepare("SELECT value FROM store_state WHERE name = 'pruned_before'");
+  const prunedBefore = db.prepare("SELECT value FROM store_state WHERE name = 'pruned_before'");
   const clearTemp = db.prepare('DELETE FROM temp.recount');
   const count = db.prepare(`INSERT INTO temp.recount (grain, bucket, dim, key, records, sources, targets) ${recountSelect('sqlite')}`);
   const unmark = db.prepare('DELETE FROM rollup_dirty WHERE grain = ? AND bucket = ? AND gen = ?');
@@ -63,30 +73,28 @@ function run(data: RecountWorkerData): void {
   const clearBucket = db.prepare("DELETE FROM rollups WHERE grain = ? AND dim IN ('port', 'signature', 'source', 'sensor') AND bucket = ?");
   const copy = db.prepare('INSERT INTO rollups (grain, bucket, dim, key, records, sources, targets) SELECT grain, bucket, dim, key, records, sources, targets FROM temp.recount WHERE grain = ? AND bucket = ?');
 
-  /** Counts a group of buckets in one snapshot; returns each counted bucket's gen as read there. */
-  const read = db.transaction((group: Mark[]): { counted: { m: Mark; gen: number }[]; pruned: Mark[] } => {
+  const read = db.transaction((group: Mark[]) => {
     clearTemp.run();
-    const water = (pruned.get() as { value: number }).value;
+    const water = (prunedBefore.get() as { value: number }).value;
     const counted: { m: Mark; gen: number }[] = [];
-    const gone: Mark[] = [];
+    const pruned: Mark[] = [];
     for (const m of group) {
       const g = markGen.get(m.grain, m.bucket) as { gen: number } | undefined;
       if (g === undefined) continue; // another connection recounted it since the page was read
       if (m.bucket < water) {
-        gone.push(m);
+        pruned.push(m);
         continue;
       }
       count.run(m.bucket, m.bucket + GRAIN_MS[m.grain], m.grain, m.bucket);
       counted.push({ m, gen: g.gen });
     }
-    return { counted, pruned: gone };
+    return { counted, pruned };
   });
 
-  /** Swaps the counted buckets' rows in one short write transaction; returns how many were written. */
-  const write = db.transaction((counted: { m: Mark; gen: number }[], prunedMarks: Mark[], now: number): number => {
-    const water = (pruned.get() as { value: number }).value;
+  const write = db.transaction((counted: { m: Mark; gen: number }[], pruned: Mark[], now: number): number => {
+    const water = (prunedBefore.get() as { value: number }).value;
     let n = 0;
-    for (const m of prunedMarks) unmarkAny.run(m.grain, m.bucket);
+    for (const m of pruned) unmarkAny.run(m.grain, m.bucket);
     for (const { m, gen } of counted) {
       if (markGen.get(m.grain, m.bucket) === undefined) continue; // recounted meanwhile by another connection, from a later snapshot
       if (m.bucket < water) {
@@ -99,8 +107,27 @@ function run(data: RecountWorkerData): void {
       if (unmark.run(m.grain, m.bucket, gen).changes === 0) postpone.run(Number.isFinite(now) ? now : 0, m.grain, m.bucket);
       n++;
     }
+    clearTemp.run();
     return n;
   });
+
+  return {
+    read: (group) => read.deferred(group),
+    write: (counted, pruned, now) => write.immediate(counted, pruned, now),
+    close: () => db.close(),
+  };
+}
+
+function run(data: RecountWorkerData): void {
+  // Small buckets sort in memory: SQLite would otherwise open temporary files for every
+  // GROUP BY and DISTINCT, which costs more than counting a minute. Buckets of more than
+  // IN_MEMORY_EVENTS go through a connection whose sorts spill to files, so memory stays bounded.
+  const small = openCounter(data, true);
+  const large = openCounter(data, false);
+  const db = new Database(data.path, { readonly: true });
+  db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
+  const marks = db.prepare('SELECT grain, bucket, since, gen FROM rollup_dirty WHERE (grain, bucket) > (?, ?) ORDER BY grain, bucket LIMIT ?');
+  const size = db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE ts >= ? AND ts < ? LIMIT ${IN_MEMORY_EVENTS + 1})`);
 
   const pass = (now: number): number => {
     let recounted = 0;
@@ -109,13 +136,21 @@ function run(data: RecountWorkerData): void {
       const page = marks.all(after.grain, after.bucket, MARK_PAGE) as Mark[];
       if (page.length === 0) break;
       after = page[page.length - 1]!;
-      const due = page.filter((m) => isDue(m.grain, m.bucket, m.since, now));
-      for (let i = 0; i < due.length; i += GROUP) {
-        const r = read.deferred(due.slice(i, i + GROUP));
-        recounted += write.immediate(r.counted, r.pruned, now);
+      const due: Record<'small' | 'large', Mark[]> = { small: [], large: [] };
+      for (const m of page) {
+        if (!isDue(m.grain, m.bucket, m.since, now)) continue;
+        const n = (size.get(m.bucket, m.bucket + GRAIN_MS[m.grain]) as { n: number }).n;
+        due[n > IN_MEMORY_EVENTS ? 'large' : 'small'].push(m);
+      }
+      for (const kind of ['small', 'large'] as const) {
+        const counter = kind === 'small' ? small : large;
+        const list = due[kind];
+        for (let i = 0; i < list.length; i += GROUP) {
+          const r = counter.read(list.slice(i, i + GROUP));
+          recounted += counter.write(r.counted, r.pruned, now);
+        }
       }
     }
-    clearTemp.run();
     return recounted;
   };
 

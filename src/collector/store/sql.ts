@@ -214,8 +214,52 @@ export const TOP_ONE_SQL = `SELECT ${ROLLUP_COLUMNS} FROM rollups WHERE grain = 
 export const TOP_RANGE_SQL = `SELECT key, CAST(SUM(records) AS BIGINT) AS records, MAX(sources) AS sources, MAX(targets) AS targets FROM rollups
   WHERE grain = ? AND dim = ? AND bucket >= ? AND bucket < ? GROUP BY key ORDER BY records DESC, key LIMIT ?`;
 
-/** history(): one key's rows, oldest first (primary key order). Parameters: grain, dim, key, from, to. */
-export const HISTORY_SQL = `SELECT ${ROLLUP_COLUMNS} FROM rollups WHERE grain = ? AND dim = ? AND key = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`;
+/** Buckets looked up per history() statement. */
+export const HISTORY_CHUNK = 500;
+
+/**
+ * history(): one key's rows, oldest first, for the bucket starts listed (at most HISTORY_CHUNK).
+ * The primary key is (grain, dim, bucket, key), so each bucket is one index seek: the rows of a
+ * bucket are written together (cheap recounts), and a key's history costs a seek per bucket.
+ * Parameters: grain, dim, key, then the buckets (SQLite: one each; PostgreSQL: one array).
+ */
+export function historySql(dialect: Dialect, buckets: number): string {
+  const list = dialect === 'postgres' ? '= ANY(?::bigint[])' : `IN (${new Array<string>(buckets).fill('?').join(', ')})`;
+  return `SELECT ${ROLLUP_COLUMNS} FROM rollups WHERE grain = ? AND dim = ? AND key = ? AND bucket ${list} ORDER BY bucket`;
+}
+
+/**
+ * Most buckets one history() reads: 100,000 is 69 days of minutes (minutes are kept 2 days by
+ * default) or 11 years of hours, and bounds the seeks and the memory of one answer.
+ */
+export const MAX_HISTORY_BUCKETS = 100_000;
+
+/** Where a grain and dimension have rows at all (null: none), so history() seeks only there: two index seeks. Parameters: grain, dim, grain, dim. */
+export const EXTENT_SQL = `SELECT (SELECT MIN(bucket) FROM rollups WHERE grain = ? AND dim = ?) AS lo,
+  (SELECT MAX(bucket) FROM rollups WHERE grain = ? AND dim = ?) AS hi`;
+
+/**
+ * The bucket starts of a grain in [from, to), within the extent that holds rows, in chunks of
+ * HISTORY_CHUNK. Throws RangeError past MAX_HISTORY_BUCKETS.
+ */
+export function bucketChunks(size: number, from: number, to: number, extent: { lo: number | null; hi: number | null }): number[][] {
+  if (extent.lo === null || extent.hi === null) return [];
+  from = Math.max(from, extent.lo);
+  to = Math.min(to, extent.hi + size);
+  const n = Math.ceil((to - Math.ceil(from / size) * size) / size);
+  if (n > MAX_HISTORY_BUCKETS) throw new RangeError(`history over ${n} buckets of ${size / 60_000} minutes: at most ${MAX_HISTORY_BUCKETS}; ask for a shorter range or a coarser grain`);
+  const out: number[][] = [];
+  let chunk: number[] = [];
+  for (let b = Math.ceil(from / size) * size; b < to; b += size) {
+    chunk.push(b);
+    if (chunk.length === HISTORY_CHUNK) {
+      out.push(chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) out.push(chunk);
+  return out;
+}
 
 /** counts(): events stored minus deleted (kept as counters, so /metrics never counts millions of rows), sensors, revoked. */
 export const COUNTS_SQL = `SELECT CAST(COALESCE(SUM(stored), 0) AS BIGINT) - (SELECT value FROM store_state WHERE name = 'events_deleted') AS events,

@@ -4,8 +4,9 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DIMENSIONS, GRAINS, GRAIN_MS, bucketOf, bucketsTouched, checkGrainDim } from './buckets.js';
 import { migrateSqlite } from './migrations.js';
-import { checkBatch, groupVerdicts, rangeBuckets, retentionCutoff, VERDICTS_PER_HOST, verdictLimit, type VerdictRow } from './common.js';
-import { COUNTS_SQL, HISTORY_SQL, TOP_ONE_SQL, TOP_RANGE_SQL, searchStatement, toPage, verdictsSql, type EventRow } from './sql.js';
+import { checkBatch, groupVerdicts, toSensor, type SensorDbRow, rangeBuckets, retentionCutoff, VERDICTS_PER_HOST, verdictLimit, type VerdictRow } from './common.js';
+import { COUNTS_SQL, EXTENT_SQL, TOP_ONE_SQL, bucketChunks, historySql, TOP_RANGE_SQL, searchStatement, toPage, verdictsSql, type EventRow } from './sql.js';
+import type { CheckpointWorkerData } from './checkpoint-worker.js';
 import type { RecountWorkerData } from './recount-worker.js';
 import type { Dimension, EventPage, EventQuery, Grain, HostVerdicts, IngestEvent, IngestResult, RollupRow, SensorRow, Store, TokenRow } from './store.js';
 
@@ -25,35 +26,11 @@ const DELETE_CHUNK = 10_000;
 /** Nonce forgetting runs at most this often (ms of the caller's clock): every call would cost a delete per request. */
 const NONCE_PURGE_EVERY_MS = 60_000;
 /**
- * WAL pages before a checkpoint (SQLite's default is 1,000, 4 MB). Each checkpoint copies the
- * pages back into the database and syncs it. A 1,000-event batch writes about 1 MB of pages, so
- * the default checkpoints every few batches; 40 MB checkpoints an order of magnitude less often.
+ * WAL pages before the main connection checkpoints itself: 256 MB, a safety net only. The
+ * checkpoints normally run every second on their own thread (checkpoint-worker.ts), so that no
+ * ingest batch pays for one.
  */
-const WAL_AUTOCHECKPOINT_PAGES = 10_000;
-
-interface SensorDbRow {
-  id: string;
-  name: string;
-  secret: string;
-  enrolled: number;
-  revoked: number | null;
-  last_seen: number | null;
-  acked: number;
-  version: string | null;
-  stats: string | null;
-}
-
-function toSensor(r: SensorDbRow): SensorRow {
-  let stats: Record<string, unknown> | null = null;
-  if (r.stats !== null) {
-    try {
-      stats = JSON.parse(r.stats) as Record<string, unknown>;
-    } catch {
-      stats = null; // written by us as JSON; a damaged value reads as absent rather than failing the listing
-    }
-  }
-  return { id: r.id, name: r.name, secret: r.secret, enrolled: r.enrolled, revoked: r.revoked, last_seen: r.last_seen, acked: r.acked, version: r.version, stats };
-}
+const WAL_AUTOCHECKPOINT_PAGES = 65_536;
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
@@ -64,12 +41,17 @@ export class SqliteStore implements Store {
   private maintenance: Promise<unknown> = Promise.resolve();
   private lastNoncePurge = -Infinity;
   private worker: Worker | null = null;
+  private checkpointer: Worker | null = null;
+  /** history() statements by number of buckets (few sizes occur: full chunks and a last one). */
+  private readonly historyStatements = new Map<number, Statement>();
 
   constructor(path: string) {
     this.path = path;
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    // FULL: a batch the collector has acknowledged is on disk (the sensor deletes it on the ack),
+    // power loss included; NORMAL in WAL mode may lose the last commits.
+    this.db.pragma('synchronous = FULL');
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.pragma(`cache_size = -${CACHE_KIB}`);
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
@@ -113,8 +95,8 @@ export class SqliteStore implements Store {
     p('dropRollups', 'DELETE FROM rollups WHERE grain = ? AND dim = ? AND bucket < ?');
     p('topOne', TOP_ONE_SQL);
     p('topRange', TOP_RANGE_SQL);
-    p('history', HISTORY_SQL);
     p('counts', COUNTS_SQL);
+    p('extent', EXTENT_SQL);
     p('verdicts', verdictsSql('sqlite', false, VERDICTS_PER_HOST));
     p('verdictsHost', verdictsSql('sqlite', true, VERDICTS_PER_HOST));
   }
@@ -135,15 +117,22 @@ export class SqliteStore implements Store {
   async migrate(): Promise<number> {
     const v = migrateSqlite(this.db, this.path);
     this.prepare();
+    if (this.checkpointer === null) {
+      const workerData: CheckpointWorkerData = { path: this.path, busyTimeoutMs: BUSY_TIMEOUT_MS };
+      this.checkpointer = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData });
+      this.checkpointer.unref();
+      this.checkpointer.on('error', () => {
+        this.checkpointer = null; // the main connection's own threshold takes over
+      });
+    }
     return v;
   }
 
   async close(): Promise<void> {
     await this.maintenance;
-    if (this.worker !== null) {
-      await this.worker.terminate();
-      this.worker = null;
-    }
+    for (const w of [this.worker, this.checkpointer]) if (w !== null) await w.terminate();
+    this.worker = null;
+    this.checkpointer = null;
     if (this.db.open) {
       try {
         this.db.pragma('optimize');
@@ -220,18 +209,29 @@ export class SqliteStore implements Store {
       w.ref(); // an awaited pass keeps the process alive
       try {
         return await new Promise<number>((resolve, reject) => {
-          const onMessage = (msg: { recounted?: number; error?: string }): void => {
+          const done = (): void => {
+            w.off('message', onMessage);
             w.off('error', onError);
+            w.off('exit', onExit);
+          };
+          const onMessage = (msg: { recounted?: number; error?: string }): void => {
+            done();
             if (msg.error !== undefined) reject(new Error(`rollup: ${msg.error}`));
             else resolve(msg.recounted ?? 0);
           };
           const onError = (err: Error): void => {
-            w.off('message', onMessage);
-            this.worker = null;
-            reject(err);
+            done();
+            this.worker = null; // the next pass starts a new one
+            reject(new Error(`rollup: the recount worker failed: ${err.message}`, { cause: err }));
           };
-          w.once('message', onMessage);
-          w.once('error', onError);
+          const onExit = (code: number): void => {
+            done();
+            this.worker = null;
+            reject(new Error(`rollup: the recount worker stopped (exit code ${code})`));
+          };
+          w.on('message', onMessage);
+          w.on('error', onError);
+          w.on('exit', onExit);
           w.postMessage({ now });
         });
       } finally {
@@ -299,7 +299,17 @@ export class SqliteStore implements Store {
 
   async history(dim: Dimension, key: string, grain: Grain, from: number, to: number): Promise<RollupRow[]> {
     checkGrainDim(grain, dim);
-    return this.st('history').all(grain, dim, key, from, to) as RollupRow[];
+    const out: RollupRow[] = [];
+    const extent = this.st('extent').get(grain, dim, grain, dim) as { lo: number | null; hi: number | null };
+    for (const buckets of bucketChunks(GRAIN_MS[grain], from, to, extent)) {
+      let st = this.historyStatements.get(buckets.length);
+      if (st === undefined) {
+        st = this.db.prepare(historySql('sqlite', buckets.length));
+        this.historyStatements.set(buckets.length, st);
+      }
+      out.push(...(st.all(grain, dim, key, ...buckets) as RollupRow[]));
+    }
+    return out;
   }
 
   async verdicts(limit: number, host?: string): Promise<HostVerdicts[]> {
