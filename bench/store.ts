@@ -94,10 +94,15 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** A fresh store of one engine, and how to remove it afterwards. */
+/** SQLite's synchronous setting as the store opens it (read back from a store, not assumed). */
+let sqliteSync = -1;
+const SYNC_NAMES: Record<number, string> = { 0: 'OFF', 1: 'NORMAL', 2: 'FULL', 3: 'EXTRA' };
+
 async function freshStore(engine: 'sqlite' | 'postgres', server: string | null): Promise<{ store: Store; drop: () => Promise<void>; where: string }> {
   if (engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-store-'));
     const store = await openStore({ data: dir });
+    if (store instanceof SqliteStore) sqliteSync = store.db.pragma('synchronous', { simple: true }) as number;
     return { store, where: `${dir}/outpost.db`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `outpost_bench_${randomBytes(4).toString('hex')}`;
@@ -407,7 +412,7 @@ async function main(): Promise<void> {
     `## Store: ${execFileSync('date', ['-u'], { encoding: 'utf8' }).trim()}`,
     '',
     `- Machine: ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}, kernel ${release()}, load average ${load0.map((x) => x.toFixed(2)).join(' / ')}; at the end ${loadavg().map((x) => x.toFixed(2)).join(' / ')}.`,
-    `- Code: ${codeLine()}. SQLite ${'WAL, synchronous=NORMAL'}; PostgreSQL ${server === null ? '(none)' : 'on this machine, default settings (synchronous_commit on)'}.`,
+    `- Code: ${codeLine()}. SQLite WAL, synchronous=${SYNC_NAMES[sqliteSync] ?? sqliteSync}; PostgreSQL ${server === null ? '(none)' : 'on this machine, default settings (synchronous_commit on)'}.`,
     `- Method: (a) ${fmt(ingest)} EVE alerts (about 600 bytes of JSON each) through Store.ingest in batches of 1,000 (dedupe, ack, rollup marking, commit), seqs in order, times 50 ms apart, batches made beforehand; one sensor, and for PostgreSQL also four sensors at once (each sending its next batch when the last is acknowledged). Then one rollup pass over everything marked. (b) ${fmt(events)} alerts from four sensors over ${DAYS} days (skewed ports, 500,000 sources, 65,536 targets) bulk-loaded into a fresh store, rolled up by Store.rollup, then each query ${queries} times (after 20 warm-up runs) with random days and ports, one at a time.`,
     ...skipped.map((s) => `- ${s}.`),
     '',

@@ -209,7 +209,9 @@ export class PostgresStore implements Store {
   async ingest(sensorId: string, events: readonly IngestEvent[], now: number, lostThrough?: number): Promise<IngestResult> {
     checkBatch(events, lostThrough);
     // In seq order, so that two batches for one sensor take their key locks in the same order (no deadlock).
-    const sorted = [...events].sort((a, b) => a.seq - b.seq);
+    let inOrder = true;
+    for (let i = 1; i < events.length && inOrder; i++) inOrder = events[i - 1]!.seq <= events[i]!.seq;
+    const sorted = inOrder ? events : [...events].sort((a, b) => a.seq - b.seq);
     const n = sorted.length;
     const cols = { seq: new Array<number>(n), ts: new Array<number>(n), type: new Array<string | null>(n), src: new Array<string | null>(n), dest: new Array<string | null>(n), sport: new Array<number | null>(n), dport: new Array<number | null>(n), proto: new Array<string | null>(n), sid: new Array<number | null>(n), sig: new Array<string | null>(n), json: new Array<string>(n) };
     for (let i = 0; i < n; i++) {
