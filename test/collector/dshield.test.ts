@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import pg from 'pg';
 import { formatDShieldLine, normaliseDShieldLine, parseDShieldLine, toIngestEvent } from '../../src/collector/dshield.js';
 import { openStore } from '../../src/collector/store/index.js';
 import type { IngestEvent } from '../../src/collector/store/store.js';
@@ -12,6 +10,7 @@ import { runExport, runImport } from '../../src/cli/dshield.js';
 import type { FirewallEvent } from '../../src/events/firewall.js';
 import { prng, tempDir } from '../helpers.js';
 import { runOutpost } from '../cli/run.js';
+import { postgres } from './pg.js';
 
 const T = '\t';
 const line = (...f: Array<string | number>): string => f.join(T);
@@ -273,33 +272,6 @@ async function quietly<R>(fn: () => Promise<R>): Promise<{ value: R; stderr: str
   } finally {
     process.stderr.write = original;
   }
-}
-
-const required = process.env.OUTPOST_REQUIRE === '1';
-
-/** A fresh PostgreSQL database (dropped after the test), or null (skipped) when OUTPOST_TEST_PG is unset. */
-async function postgres(t: TestContext): Promise<string | null> {
-  const admin = process.env.OUTPOST_TEST_PG;
-  if (admin === undefined || admin === '') {
-    const why = 'OUTPOST_TEST_PG is not set (a PostgreSQL URL with a role that may create databases)';
-    if (required) throw new Error(`required: ${why} (.ci/run sets it)`);
-    t.skip(why);
-    return null;
-  }
-  const name = `outpost_t_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  t.after(async () => {
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  });
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** Store flags for the CLI: a temp SQLite data dir, or a fresh PostgreSQL database. */

@@ -1,8 +1,6 @@
 import { request } from 'node:https';
-import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { TestContext } from 'node:test';
-import pg from 'pg';
 import { API, HEADER, sign } from '../../src/api/contract.js';
 import { startCollector, type Collector, type CollectorOptions } from '../../src/collector/server.js';
 import type { Store } from '../../src/collector/store/store.js';
@@ -111,38 +109,8 @@ export async function startTest(t: TestContext, store: Store, o: Partial<Collect
   return c;
 }
 
-/**
- * A fresh PostgreSQL database for this test (dropped after), or null when OUTPOST_TEST_PG is
- * unset: then the test is skipped with a message, or fails under OUTPOST_REQUIRE=1.
- */
-export async function postgres(t: TestContext): Promise<string | null> {
-  const base = process.env.OUTPOST_TEST_PG;
-  if (base === undefined || base === '') {
-    if (process.env.OUTPOST_REQUIRE === '1') throw new Error('required: OUTPOST_TEST_PG is unset (.ci/run starts PostgreSQL)');
-    t.skip('OUTPOST_TEST_PG is unset: no PostgreSQL to test against');
-    return null;
-  }
-  const name = `outpost_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  t.after(async () => {
-    const a = new pg.Client({ connectionString: base });
-    await a.connect();
-    try {
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await a.end();
-    }
-  });
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+/** PostgreSQL for the acceptance runs: one helper for every test (test/collector/pg.ts). */
+export { postgres } from './pg.js';
 
 /** Prometheus text → sample name with labels → value. */
 export function parseMetrics(text: string): Map<string, number> {
